@@ -1,0 +1,1 @@
+"""The Dash application and the ``ctg-carto`` command line."""

@@ -1,0 +1,7 @@
+"""CAF extract templates (placeholder, filled by the CAF-extracts work)."""
+
+from __future__ import annotations
+
+from geodata.catalogue import Source
+
+CAF_SOURCES: list[Source] = []

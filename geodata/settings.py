@@ -1,0 +1,71 @@
+"""One ``Settings`` object, read from the environment, shared by the CLI, the builders and the app."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""Checkout root: default locations live under ``var/`` here (git-ignored)."""
+
+SHARED_RAW = PROJECT_ROOT.parent / "shared" / "data" / "raw"
+"""Public layers cut for dept 66, present beside the repository on the team's machines and in CI."""
+
+
+def _default_sources_dir() -> Path:
+    # On a team machine (and in CI) the official files sit beside the repo; elsewhere `data fetch` fills var/sources.
+    return SHARED_RAW if SHARED_RAW.is_dir() else PROJECT_ROOT / "var" / "sources"
+
+
+def _env_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "oui", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Every field has an environment variable ``CTG_CARTO_<NAME>``.
+
+    Why one object: the CLI, the bundle builder, the WSGI entry point and the tests all need the same paths; passing
+    one frozen value around avoids reading ``os.environ`` from deep inside the code.
+    """
+
+    departement: str = "66"
+    bundle: Path = PROJECT_ROOT / "var" / "bundle"
+    sources_dir: Path = field(default_factory=_default_sources_dir)
+    caf_dir: Path = PROJECT_ROOT / "var" / "caf"
+    cache_dir: Path = PROJECT_ROOT / "var" / "cache"
+    host: str = "127.0.0.1"
+    port: int = 8050
+    debug: bool = False
+    secret_key: str = ""
+    tile_url: str = ""
+    """Optional raster tile URL template (``https://…/{z}/{x}/{y}.png``); empty means the offline plain background."""
+    tile_attribution: str = ""
+    auth_password_hash: str = ""
+    auth_header: str = ""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read every ``CTG_CARTO_*`` variable; unset ones keep the defaults above."""
+        env = os.environ if environ is None else environ
+        base = cls()
+        get = env.get
+        return replace(
+            base,
+            departement=get("CTG_CARTO_DEPARTEMENT", base.departement),
+            bundle=Path(get("CTG_CARTO_BUNDLE", str(base.bundle))),
+            sources_dir=Path(get("CTG_CARTO_SOURCES_DIR", str(base.sources_dir))),
+            caf_dir=Path(get("CTG_CARTO_CAF_DIR", str(base.caf_dir))),
+            cache_dir=Path(get("CTG_CARTO_CACHE_DIR", str(base.cache_dir))),
+            host=get("CTG_CARTO_HOST", base.host),
+            port=int(get("PORT", get("CTG_CARTO_PORT", str(base.port)))),
+            debug=_env_bool(get("CTG_CARTO_DEBUG"), base.debug),
+            secret_key=get("CTG_CARTO_SECRET_KEY", base.secret_key),
+            tile_url=get("CTG_CARTO_TILE_URL", base.tile_url),
+            tile_attribution=get("CTG_CARTO_TILE_ATTRIBUTION", base.tile_attribution),
+            auth_password_hash=get("CTG_CARTO_AUTH_PASSWORD_HASH", base.auth_password_hash),
+            auth_header=get("CTG_CARTO_AUTH_HEADER", base.auth_header),
+        )

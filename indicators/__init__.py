@@ -1,0 +1,1 @@
+"""Pure indicator computations on a territory bundle. Never imports dash or plotly."""
