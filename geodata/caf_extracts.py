@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from geodata.catalogue import Source
+from geodata.catalogue_types import Source
 
 CAF_SOURCES: list[Source] = []
