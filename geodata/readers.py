@@ -202,9 +202,7 @@ def _read_csv_text(text: str, file: str, separators: str, skiprows: int, expecte
     if not rows:
         raise DataError(Problem(file, "aucune ligne de données après l'en-tête", row=skiprows + 1))
     if not text.endswith(("\n", "\r")) and len(rows[-1]) == len(header) and _looks_cut(rows[-1]):
-        raise DataError(
-            Problem(file, "la dernière ligne semble coupée (fichier tronqué)", row=line_numbers[-1])
-        )
+        raise DataError(Problem(file, "la dernière ligne semble coupée (fichier tronqué)", row=line_numbers[-1]))
     df = pd.DataFrame(rows, columns=_dedupe(header), dtype=object)
     df[LINE] = line_numbers
     return df
@@ -242,8 +240,9 @@ def _read_excel(path: Path, sheet: str | int | None, skiprows: int) -> pd.DataFr
     file = path.name
     engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
     try:
-        df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, skiprows=skiprows, dtype=object,
-                           engine=engine)
+        df = pd.read_excel(
+            path, sheet_name=0 if sheet is None else sheet, skiprows=skiprows, dtype=object, engine=engine
+        )
     except ValueError as exc:
         raise DataError(Problem(file, f"classeur illisible : {exc}")) from None
     except Exception as exc:  # zip/xlrd errors: corrupt or truncated workbook
@@ -331,15 +330,25 @@ def to_number(
                 states[i] = STATE_SECRET
             else:
                 problems.append(
-                    Problem(file, f"« {text} » n'est pas un nombre", row=lines[i], column=column,
-                            suggestion="une valeur secrète n'est pas attendue dans cette colonne")
+                    Problem(
+                        file,
+                        f"« {text} » n'est pas un nombre",
+                        row=lines[i],
+                        column=column,
+                        suggestion="une valeur secrète n'est pas attendue dans cette colonne",
+                    )
                 )
             continue
         number = parse_french_number(text)
         if number is None:
             problems.append(
-                Problem(file, f"« {text[:40]} » n'est pas un nombre", row=lines[i], column=column,
-                        suggestion="écrivez un nombre, par ex. 1234,5")
+                Problem(
+                    file,
+                    f"« {text[:40]} » n'est pas un nombre",
+                    row=lines[i],
+                    column=column,
+                    suggestion="écrivez un nombre, par ex. 1234,5",
+                )
             )
             continue
         if minimum is not None and number < minimum:
@@ -404,8 +413,9 @@ def check_codes(
                 hint = f"commune hors du département {departement}"
             else:
                 hint = "code absent du COG en vigueur (commune fusionnée ou code erroné ?)"
-            problems.append(Problem(file, f"code commune « {code} » inconnu", row=lines[i], column=column,
-                                    suggestion=hint))
+            problems.append(
+                Problem(file, f"code commune « {code} » inconnu", row=lines[i], column=column, suggestion=hint)
+            )
         if len(problems) >= 50:
             break
     if problems:
