@@ -1,0 +1,73 @@
+"""Browser geometry: simplified without gaps or slivers between neighbours, rounded to ~1 m, written once per bundle.
+
+Why here and not in the app: simplification is slow and must happen once, offline; the app serves the result as a
+static, cacheable file and never sends geometry again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+import geopandas as gpd
+
+PRECISION_DEG = 1e-5
+"""Grid of the web coordinates: 1e-5° ≈ 1.1 m in latitude, ≈ 0.8 m in longitude at 42°N."""
+
+SIMPLIFY_DEG = 3e-4
+"""Coverage simplification tolerance (≈ 30 m): invisible at the zooms of a département map."""
+
+
+def simplify_coverage(geoms: np.ndarray | gpd.GeoSeries, tolerance: float = SIMPLIFY_DEG) -> np.ndarray:
+    """Simplify a polygon coverage (communes) so shared edges stay shared: no gaps, no overlaps.
+
+    ``shapely.coverage_simplify`` simplifies each shared edge once for both neighbours; the result is then snapped to
+    the :data:`PRECISION_DEG` grid, which moves the two copies of an edge identically.
+    """
+    arr = np.asarray(geoms.values if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
+    simplified = shapely.coverage_simplify(arr, tolerance, simplify_boundary=True)
+    rounded = shapely.set_precision(simplified, PRECISION_DEG)
+    empty = shapely.is_empty(rounded)
+    if empty.any():
+        # A tiny commune can collapse on the grid: keep its unsimplified, rounded shape rather than lose it.
+        rounded[empty] = shapely.set_precision(arr[empty], PRECISION_DEG / 10)
+    return rounded
+
+
+def union_by(geoms: np.ndarray, keys: np.ndarray) -> dict[str, Any]:
+    """Union of already-simplified coverage pieces per key (EPCI, département), reusing their shared edges."""
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(keys.tolist()):
+        parts = geoms[keys == key]
+        out[key] = shapely.set_precision(shapely.coverage_union_all(parts), PRECISION_DEG)
+    return out
+
+
+def feature_collection(ids: list[str], geoms: np.ndarray, properties: list[dict[str, Any]]) -> dict[str, Any]:
+    """GeoJSON FeatureCollection with ``id`` = territory code (plotly's ``featureidkey="id"``)."""
+    features = []
+    for fid, geom, props in zip(ids, geoms, properties, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        features.append(
+            {"type": "Feature", "id": fid, "properties": props, "geometry": json.loads(shapely.to_geojson(geom))}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_geojson(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Write compact JSON and return its manifest entry (file, bytes, sha256, feature count)."""
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    return {
+        "file": f"web/{path.name}",
+        "bytes": len(raw),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "features": len(data["features"]),
+    }
