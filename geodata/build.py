@@ -19,11 +19,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-import geopandas as gpd
 
 from geodata.bundle import BUNDLE_FORMAT, MANIFEST, Bundle, load_bundle
 from geodata.catalogue import all_sources

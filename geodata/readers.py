@@ -174,13 +174,15 @@ def _read_csv_text(text: str, file: str, separators: str, skiprows: int, expecte
     rows: list[list[str]] = []
     line_numbers: list[int] = []
     problems: list[Problem] = []
-    start = skiprows + 2
-    for record in _iter_records(reader, file):
+    # A record starts on the physical line after the last one read (quoted fields may span several lines).
+    previous_end = reader.line_num
+    for record in _iter_records(reader, file, skiprows):
+        start = skiprows + previous_end + 1
+        previous_end = reader.line_num
         fields = record
         if trailing_empty and len(fields) == len(header) + 1 and fields[-1].strip() == "":
             fields = fields[:-1]
         if not any(f.strip() for f in fields):
-            start = skiprows + 1 + reader.line_num + 1
             continue
         if len(fields) != len(header):
             problems.append(
@@ -194,7 +196,6 @@ def _read_csv_text(text: str, file: str, separators: str, skiprows: int, expecte
         else:
             rows.append([f.strip() for f in fields])
             line_numbers.append(start)
-        start = skiprows + 1 + reader.line_num + 1
         if len(problems) >= 20:
             break
     if problems:
@@ -213,14 +214,14 @@ def _looks_cut(fields: list[str]) -> bool:
     return fields[-1] == ""
 
 
-def _iter_records(reader: csv._reader, file: str) -> Iterable[list[str]]:
+def _iter_records(reader: csv._reader, file: str, skiprows: int = 0) -> Iterable[list[str]]:
     while True:
         try:
             yield next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise DataError(Problem(file, f"CSV illisible : {exc}", row=reader.line_num)) from None
+            raise DataError(Problem(file, f"CSV illisible : {exc}", row=skiprows + reader.line_num)) from None
 
 
 def _dedupe(names: list[str]) -> list[str]:

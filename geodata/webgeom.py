@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
-
-import geopandas as gpd
 
 PRECISION_DEG = 1e-5
 """Grid of the web coordinates: 1e-5° ≈ 1.1 m in latitude, ≈ 0.8 m in longitude at 42°N."""
