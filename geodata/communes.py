@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -104,8 +105,12 @@ def _points(hex_values: pd.Series) -> tuple[pd.Series, pd.Series]:
     y = x.copy()
     if present.any():
         pts = shapely.from_wkb(hex_values[present].tolist())
-        x[present] = shapely.get_x(pts)
-        y[present] = shapely.get_y(pts)
+        # Some town halls are stored as EMPTY points: treat them as absent (NaN), not as an error.
+        coords = np.full((len(pts), 2), np.nan)
+        ok = ~shapely.is_empty(pts)
+        coords[ok] = shapely.get_coordinates(pts[ok])
+        x[present] = coords[:, 0]
+        y[present] = coords[:, 1]
     return x, y
 
 

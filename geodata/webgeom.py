@@ -7,6 +7,7 @@ static, cacheable file and never sends geometry again.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,23 @@ def simplify_coverage(geoms: np.ndarray | gpd.GeoSeries, tolerance: float = SIMP
 
 
 def union_by(geoms: np.ndarray, keys: np.ndarray) -> dict[str, Any]:
-    """Union of already-simplified coverage pieces per key (EPCI, département), reusing their shared edges."""
+    """Union of already-simplified coverage pieces per key (EPCI, département), reusing their shared edges.
+
+    ``coverage_union_all`` is fast but trusts the input to be a perfect coverage; where the national data is not
+    (a few hundred communes), fall back to a snapped overlay union on the same grid.
+    """
     out: dict[str, Any] = {}
-    for key in dict.fromkeys(keys.tolist()):
-        parts = geoms[keys == key]
-        out[key] = shapely.set_precision(shapely.coverage_union_all(parts), PRECISION_DEG)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    bounds = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1], True])
+    for start, stop in itertools.pairwise(bounds):
+        parts = geoms[order[start:stop]]
+        try:
+            merged = shapely.coverage_union_all(parts)
+            merged = merged if shapely.is_valid(merged) else shapely.union_all(parts, grid_size=PRECISION_DEG)
+            out[sorted_keys[start]] = shapely.set_precision(merged, PRECISION_DEG)
+        except shapely.errors.GEOSException:
+            out[sorted_keys[start]] = shapely.union_all(parts, grid_size=PRECISION_DEG)
     return out
 
 

@@ -1,0 +1,38 @@
+# Two entry points for newcomers (see README): `make run` and `make test`. Everything else is a step of those.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+BUNDLE ?= var/bundle
+
+.PHONY: setup browser-deps bundle run test lint bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+# Debian's chromium + chromedriver for the browser tests (a browser self-download cannot work offline).
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver poppler-utils )
+
+$(BUNDLE)/manifest.json: | setup
+	$(BIN)/ctg-carto data build --out $(BUNDLE)
+
+bundle: $(BUNDLE)/manifest.json
+
+run: setup bundle
+	$(BIN)/ctg-carto serve --bundle $(BUNDLE)
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup browser-deps lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m bench.run

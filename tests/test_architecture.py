@@ -1,0 +1,43 @@
+"""Data flows one way: geodata and indicators never import dash or plotly (style.md §6.1)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {"dash", "plotly", "dashboard"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", ["geodata", "indicators"])
+def test_pure_packages_do_not_import_the_ui(package):
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"{package} has no module"
+    offenders = {str(f.relative_to(ROOT)): sorted(_imports(f) & FORBIDDEN) for f in files if _imports(f) & FORBIDDEN}
+    assert offenders == {}
+
+
+def test_geodata_does_not_import_indicators():
+    offenders = [str(f) for f in (ROOT / "geodata").rglob("*.py") if "indicators" in _imports(f)]
+    assert offenders == []
+
+
+def test_no_source_file_from_shared_is_committed():
+    shared = ROOT.parent / "shared" / "data" / "raw"
+    names = {p.name for p in shared.rglob("*") if p.is_file() and p.name != "PROVENANCE.md"}
+    ours = {p.name for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts and "var" not in p.parts}
+    assert names, "the shared data directory should be present beside the repository"
+    assert names.isdisjoint(ours)
