@@ -124,7 +124,9 @@ def _context_communes(base: CommuneBase, margin_deg: float = 0.08) -> gpd.GeoDat
 
 def _write_web(base: CommuneBase, layers: dict[str, pd.DataFrame], web_dir: Path) -> dict[str, Any]:
     communes = base.communes
-    simplified = simplify_coverage(communes.geometry)
+    # A national map is seen at national zooms: simplify harder so 34 867 communes stay a few MB for the browser.
+    tolerance = SIMPLIFY_DEG if len(communes) < 5000 else SIMPLIFY_DEG * 8
+    simplified = simplify_coverage(communes.geometry, tolerance)
     entries: dict[str, Any] = {}
     entries["communes"] = write_geojson(
         feature_collection(communes["code"].tolist(), simplified, [{"nom": n} for n in communes["nom"]]),

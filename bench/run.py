@@ -1,0 +1,83 @@
+"""Benchmarks run on demand and reported in notes — never timed inside unit tests.
+
+    python -m bench.run build [--departement 66 all]
+    python -m bench.run indicators [--departement 66 all]
+    python -m bench.run app
+
+Results are printed and appended as JSON lines to ``bench/results/results.jsonl`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "results.jsonl"
+
+
+def _record(name: str, **values: object) -> dict:
+    row = {"bench": name, "at": datetime.now(UTC).isoformat(timespec="seconds"), **values}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(json.dumps(row, ensure_ascii=False, indent=1))
+    return row
+
+
+def _dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def bench_build(departements: list[str]) -> None:
+    """Build time, peak memory and bundle size per département (public sources of the configured data dir)."""
+    from geodata.build import build_bundle
+    from geodata.settings import Settings
+
+    settings = Settings.from_env()
+    for dep in departements:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "bundle"
+            start = time.perf_counter()
+            report = build_bundle(out, departement=dep, sources_dir=settings.sources_dir if dep != "all" else None)
+            seconds = time.perf_counter() - start
+            real = out.resolve()
+            web = {p.name: p.stat().st_size for p in (real / "web").iterdir()}
+            _record(
+                "build",
+                departement=dep,
+                ok=report.ok,
+                seconds=round(seconds, 2),
+                layers=len(report.present),
+                bundle_bytes=_dir_size(real),
+                web_bytes=web,
+                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                cpu_count=os.cpu_count(),
+            )
+
+
+def main() -> None:
+    """Parse the bench name and run it."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("bench", choices=["build", "indicators", "app"])
+    parser.add_argument("--departement", nargs="+", default=["66", "all"])
+    args = parser.parse_args()
+    if args.bench == "build":
+        bench_build(args.departement)
+    elif args.bench == "indicators":
+        from bench.indicators import bench_indicators
+
+        bench_indicators(args.departement, _record)
+    else:
+        from bench.app import bench_app
+
+        bench_app(_record)
+
+
+if __name__ == "__main__":
+    main()
