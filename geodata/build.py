@@ -240,6 +240,7 @@ def build_bundle(
             _write_table(result.table, work / "layers" / f"{layer_id}.parquet")
             layers_manifest[layer_id] = {
                 **source.to_manifest(),
+                "vintage": result.vintage or source.vintage,
                 "layer": layer_id,
                 "rows": len(result.table),
                 "input_files": _input_files(result),

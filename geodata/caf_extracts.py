@@ -1166,8 +1166,15 @@ def import_caf_file(template: Template, path: Path, ctx: ImportContext) -> Layer
         input_files=[path],
         warnings=checked.warnings,
         notes=notes,
+        vintage=f"extrait du {_french_date(found[0])}" if found else "date d'extraction inconnue",
         synthetic=synthetic,
     )
+
+
+def _french_date(iso: str) -> str:
+    """``2025-03-31`` → ``31/03/2025`` (how advisers write dates)."""
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
 
 
 def import_caf_eaje(path: Path, ctx: ImportContext) -> LayerResult:

@@ -51,6 +51,8 @@ class LayerResult:
     input_files: list[Path]
     warnings: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    vintage: str = ""
+    """Vintage read from the data itself (e.g. a CAF extraction date); overrides the catalogue's generic text."""
     synthetic: bool = False
     """True for the demo extract: everything derived from it is shown as « Données fictives »."""
 
