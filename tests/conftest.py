@@ -18,3 +18,46 @@ def commune_base_66() -> CommuneBase:
 def import_ctx_66(commune_base_66: CommuneBase) -> ImportContext:
     """Import context for département 66, shared by every importer test."""
     return ImportContext("66", commune_base_66.communes)
+
+
+@pytest.fixture(scope="session")
+def bundle_66_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The real dept 66 bundle, built once from the public files of ../shared/data/raw (no CAF extract)."""
+    from geodata.build import build_bundle
+    from geodata.settings import SHARED_RAW
+
+    out = tmp_path_factory.mktemp("bundle66") / "bundle"
+    report = build_bundle(out, departement="66", sources_dir=SHARED_RAW, caf_dir=None)
+    assert report.ok, [str(p) for p in report.problems]
+    return out
+
+
+@pytest.fixture(scope="session")
+def bundle_66_demo_dir(tmp_path_factory: pytest.TempPathFactory, commune_base_66: CommuneBase):
+    """The real public layers plus the synthetic CAF demo extract (« Données fictives »)."""
+    from geodata.build import build_bundle
+    from geodata.demo import write_demo_extract
+    from geodata.settings import SHARED_RAW
+
+    root = tmp_path_factory.mktemp("bundle66demo")
+    write_demo_extract(root / "caf", commune_base_66.communes, seed=66)
+    out = root / "bundle"
+    report = build_bundle(out, departement="66", sources_dir=SHARED_RAW, caf_dir=root / "caf")
+    assert report.ok, [str(p) for p in report.problems]
+    return out
+
+
+@pytest.fixture(scope="session")
+def bundle_66(bundle_66_dir):
+    """Loaded real bundle (read-only)."""
+    from geodata.bundle import load_bundle
+
+    return load_bundle(bundle_66_dir)
+
+
+@pytest.fixture(scope="session")
+def bundle_66_demo(bundle_66_demo_dir):
+    """Loaded real + demo bundle (read-only)."""
+    from geodata.bundle import load_bundle
+
+    return load_bundle(bundle_66_demo_dir)
