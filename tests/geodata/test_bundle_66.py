@@ -31,7 +31,7 @@ def test_every_present_layer_is_traced_with_source_vintage_licence_and_checksum(
     assert expected <= set(layers)
     for layer_id in expected:
         info = layers[layer_id]
-        assert info["publisher"] and info["vintage"] and info["licence"], layer_id
+        assert all(info[key] for key in ("publisher", "vintage", "licence")), layer_id
         assert info["rows"] == len(bundle_66.layer(layer_id))
         assert all(len(f["sha256"]) == 64 for f in info["input_files"]), layer_id
         assert info["synthetic"] is False
