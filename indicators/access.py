@@ -1,0 +1,69 @@
+"""Access indicators: straight-line distance from each town hall to the nearest structure of each type.
+
+Distances are computed in Lambert-93 (EPSG:2154, metres → km) with a KD-tree, so the national commune base
+(~35 000 communes) stays fast. A commune whose own structure sits at its town hall gets 0 km (a true zero).
+An absent or empty layer gives ``nd`` (no structure means no nearest one, not a distance of 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+
+from indicators.common import Context
+from indicators.offer import structure_points
+from indicators.params import Params
+from indicators.table import VALUE, Cols
+
+_TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+
+
+def to_lambert93(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 degrees → Lambert-93 metres."""
+    x, y = _TO_L93.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x), np.asarray(y)
+
+
+def nearest_km(origin_x: np.ndarray, origin_y: np.ndarray, points: pd.DataFrame) -> np.ndarray | None:
+    """Distance (km) from each origin to the nearest point of ``points`` (``lon``/``lat``), None when no point."""
+    pts = points[["lon", "lat"]].apply(pd.to_numeric, errors="coerce").dropna()
+    if not len(pts):
+        return None
+    px, py = to_lambert93(pts["lon"].to_numpy(), pts["lat"].to_numpy())
+    tree = cKDTree(np.column_stack([px, py]))
+    dist, _ = tree.query(np.column_stack([origin_x, origin_y]), k=1)
+    return np.asarray(dist) / 1000.0
+
+
+def compute_access(ctx: Context, cols: Cols, raw: Cols, params: Params) -> None:
+    """Fill ``distance_*_km`` and ``part_pop_loin_*`` (0 or 100 per commune; population-weighted above)."""
+    base = ctx.base
+    index = base.index
+    pop = base["population"].astype(float)
+    thresholds = {
+        "eaje": params.seuil_eaje_km,
+        "alsh": params.seuil_alsh_km,
+        "centre_social": params.seuil_centre_social_km,
+        "caf": params.seuil_caf_km,
+        "france_services": params.seuil_france_services_km,
+    }
+    for kind, (points, note) in structure_points(ctx).items():
+        dist_key, share_key = f"distance_{kind}_km", f"part_pop_loin_{kind}"
+        dist = None if points is None else nearest_km(base["x"].to_numpy(), base["y"].to_numpy(), points)
+        if dist is None:
+            reason = "couche absente" if points is None else "aucune structure dans la couche"
+            cols.put_nd(dist_key, reason)
+            if kind != "centre_social":
+                cols.put_nd(share_key, reason)
+            raw.put_nd(f"_dist_{kind}_x_pop")
+            raw.put_nd(f"_loin_{kind}_pop")
+            continue
+        d = pd.Series(dist, index=index)
+        far = (d > thresholds[kind]).astype(float)
+        cols.put(dist_key, d, VALUE, note)
+        if kind != "centre_social":
+            cols.put(share_key, 100.0 * far, VALUE, note)
+        raw.put(f"_dist_{kind}_x_pop", d * pop)
+        raw.put(f"_loin_{kind}_pop", far * pop)

