@@ -65,15 +65,12 @@ def cmd_data_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_data_fetch(args: argparse.Namespace, settings: Settings) -> int:
     """Download the official files the catalogue has URLs for (cache + checksums)."""
     from geodata.catalogue import PUBLIC_SOURCES
-    from geodata.fetch import fetch_sources
+    from geodata.fetch import fetch_sources, format_results
 
     dest = Path(args.dest) if args.dest else settings.sources_dir
     results = fetch_sources(dest, PUBLIC_SOURCES, mirror=args.mirror)
-    failed = 0
-    for result in results:
-        _print(str(result))
-        failed += not result.ok
-    return 1 if failed else 0
+    _print(format_results(results))
+    return 0 if all(r.ok for r in results) else 1
 
 
 def cmd_data_demo(args: argparse.Namespace, settings: Settings) -> int:
