@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ def test_geodata_does_not_import_indicators():
 def test_no_source_file_from_shared_is_committed():
     shared = ROOT.parent / "shared" / "data" / "raw"
     names = {p.name for p in shared.rglob("*") if p.is_file() and p.name != "PROVENANCE.md"}
-    ours = {p.name for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts and "var" not in p.parts}
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    ours = {Path(line).name for line in tracked.splitlines()}
     assert names, "the shared data directory should be present beside the repository"
     assert names.isdisjoint(ours)

@@ -1,0 +1,96 @@
+"""The ``ctg-carto`` command line, run as a user would (in-process through ``main`` for speed)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dashboard.cli import main
+from geodata.settings import SHARED_RAW
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_build_prints_progress_and_the_present_missing_table(tmp_path, capsys):
+    out = tmp_path / "bundle"
+    assert (
+        main(["data", "build", "--sources", str(SHARED_RAW), "--caf", str(tmp_path / "nocaf"), "--out", str(out)]) == 0
+    )
+    text = capsys.readouterr().out
+    assert "226 communes, 12 EPCI, population 474 452" in text
+    assert "✔ france_services" in text
+    assert "✘ caf_eaje" in text  # missing CAF extract, with how to get it
+    assert "docs/caf_extracts.md" in text
+    assert (out / "manifest.json").is_file()
+
+
+def test_build_with_a_bad_file_exits_non_zero_and_keeps_the_bundle(tmp_path, capsys):
+    out = tmp_path / "bundle"
+    assert main(["data", "build", "--sources", str(tmp_path / "none"), "--out", str(out)]) == 0
+    before = out.resolve()
+    caf = tmp_path / "caf"
+    caf.mkdir()
+    (caf / "eaje_2025-06-30.csv").write_text("<html><body>Erreur 500</body></html>", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["data", "build", "--sources", str(tmp_path / "none"), "--caf", str(caf), "--out", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert "eaje_2025-06-30.csv" in text
+    assert "HTML" in text
+    assert "le bundle actuel" in text
+    assert out.resolve() == before
+
+
+def test_check_reports_file_line_and_column(tmp_path, capsys):
+    shutil.copy(SHARED_RAW / "frr_2025" / "frr_classement_20250710_66.csv", tmp_path / "frr_classement_20250710_66.csv")
+    bad = tmp_path / "frr_classement_20250710_66.csv"
+    lines = bad.read_text(encoding="utf-8").splitlines()
+    parts = lines[4].split(";")
+    lines[4] = ";".join([*parts[:3], "Classement inventé", ""])
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["data", "check", str(tmp_path)]) == 1
+    text = capsys.readouterr().out
+    assert "frr_classement_20250710_66.csv, ligne 5" in text
+    assert "1 fichier(s) vérifié(s), 1 erreur(s)" in text
+
+
+def test_check_accepts_the_real_files(capsys):
+    assert main(["data", "check", str(SHARED_RAW / "insee_filosofi")]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_demo_writes_a_synthetic_extract_that_builds(tmp_path, capsys):
+    assert main(["data", "demo", "--out", str(tmp_path / "caf")]) == 0
+    assert (tmp_path / "caf" / "DONNEES_FICTIVES.txt").is_file()
+    out = tmp_path / "bundle"
+    assert (
+        main(["data", "build", "--sources", str(tmp_path / "none"), "--caf", str(tmp_path / "caf"), "--out", str(out)])
+        == 0
+    )
+    assert "[DONNÉES FICTIVES]" in capsys.readouterr().out
+
+
+def test_export_indicators_writes_csv_and_parameters(bundle_66_demo_dir, tmp_path, capsys):
+    out = tmp_path / "communes.csv"
+    assert (
+        main(["export", "indicators", "--level", "commune", "--bundle", str(bundle_66_demo_dir), "--out", str(out)])
+        == 0
+    )
+    assert "[DONNÉES FICTIVES]" in capsys.readouterr().out
+    text = out.read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith("Code,")
+    assert len(text.splitlines()) == 227
+    assert (tmp_path / "communes.parametres.json").is_file()
+
+
+def test_commands_reading_a_bundle_refuse_a_missing_one(tmp_path, capsys):
+    assert main(["export", "indicators", "--bundle", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "Aucun bundle" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["data"], ["export"], []])
+def test_incomplete_commands_show_usage(argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
