@@ -85,10 +85,22 @@ for _key, _ind in REGISTRY.items():
 
 
 def _member_notes(notes: pd.Series, groups: pd.Series, keys: pd.Index) -> pd.Series:
-    """Distinct notes of the members of each group (e.g. « annuaire 2016 »), at most three."""
-    frame = pd.DataFrame({"g": groups.to_numpy(), "n": notes.to_numpy()})
-    frame = frame[frame["n"].astype(str) != ""]
-    joined = frame.groupby("g")["n"].agg(lambda s: join_notes(*list(dict.fromkeys(s))[:3]))
+    """Distinct notes of the members of each group (e.g. « annuaire 2016 »), at most three.
+
+    Deduplicated before grouping and with a fast path for a single distinct note: at national scale (34 867
+    communes × ~100 indicators) a per-group Python join over every member row took seconds.
+    """
+    frame = pd.DataFrame({"g": groups.to_numpy(dtype=object), "n": notes.to_numpy(dtype=object)})
+    frame = frame[frame["n"].notna() & (frame["n"] != "")].drop_duplicates()
+    out = pd.Series("", index=keys, dtype=object)
+    if frame.empty:
+        return out
+    distinct = frame["n"].unique()
+    if len(distinct) == 1:
+        out[keys.isin(frame["g"])] = distinct[0]
+        return out
+    frame = frame.groupby("g", sort=False).head(3)
+    joined = frame.groupby("g", sort=False)["n"].agg(lambda s: join_notes(*s.tolist()))
     return joined.reindex(keys).fillna("").astype(object)
 
 

@@ -63,17 +63,20 @@ def _flag(cols: Cols, key: str, test: pd.Series) -> pd.Series:
     return pd.Series(flags, index=test.index, dtype=object)
 
 
-def priority_zone_flags(cols: Cols, params: Params) -> list[tuple[str, pd.Series]]:
-    """Zonings counted as priority (QPV + the rural zoning of ``params.zonage_rural``), each True/False/None."""
+def priority_zone_flags(cols: Cols, params: Params) -> list[tuple[str, dict[str, bool | None]]]:
+    """Zonings counted as priority (QPV + the rural zoning of ``params.zonage_rural``), each True/False/None.
+
+    Returned as dicts keyed by commune code: the per-commune loops look them up 35 000 times at national scale.
+    """
     in_qpv = _flag(cols, "qpv", cols.values["qpv"].fillna(0) > 0)
     in_zrr = _flag(cols, "zrr_classee", cols.values["zrr_classee"] == "classée")
     in_frr = _flag(cols, "frr_classement", cols.values["frr_classement"].isin(params.frr_classes_prioritaires))
     rural = {"zrr2017": [("ZRR 2017", in_zrr)], "frr2025": [("FRR", in_frr)]}
     rural["les_deux"] = rural["zrr2017"] + rural["frr2025"]
-    return [("QPV", in_qpv), *rural[params.zonage_rural]]
+    return [(name, flag.to_dict()) for name, flag in [("QPV", in_qpv), *rural[params.zonage_rural]]]
 
 
-def zone_hits(flags: list[tuple[str, pd.Series]], code: str) -> tuple[list[str], list[str]]:
+def zone_hits(flags: list[tuple[str, dict[str, bool | None]]], code: str) -> tuple[list[str], list[str]]:
     """Names of the priority zonings the commune is in, and of those unknown for it."""
     hits = [name for name, flag in flags if flag[code] is True]
     unknown = [name for name, flag in flags if flag[code] is None]
@@ -89,8 +92,10 @@ def compute_bonus(ctx: Context, cols: Cols, params: Params) -> pd.DataFrame:
     bareme = params.bareme
     applicable, ctg_motif = _ctg_status(ctx, params)
     zone_flags = priority_zone_flags(cols, params)
-    pf, nv = cols.values["potentiel_financier_hab"], cols.values["med_niveau_vie"]
-    pf_state, nv_state = cols.states["potentiel_financier_hab"], cols.states["med_niveau_vie"]
+    # Plain dicts: Series indexing per commune dominated the run time at national scale.
+    pf, nv = cols.values["potentiel_financier_hab"].to_dict(), cols.values["med_niveau_vie"].to_dict()
+    pf_state = cols.states["potentiel_financier_hab"].to_dict()
+    nv_state = cols.states["med_niveau_vie"].to_dict()
 
     rows = []
     for code in base.index:

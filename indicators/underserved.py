@@ -56,6 +56,13 @@ def compute_underserved(ctx: Context, cols: Cols, raw: Cols, params: Params) -> 
         dep_child = _department_level(ctx, raw, "_eaje_places", "_pop_0002", 100.0)
         dep_hab = _department_level(ctx, raw, "_eaje_places", "_pop", 1000.0)
 
+    # Plain dicts: Series indexing per commune dominated the run time at national scale.
+    tx, tx_state, tx_note = tx.to_dict(), tx_state.to_dict(), tx_note.to_dict()
+    pf, pf_state, nv, nv_state = pf.to_dict(), pf_state.to_dict(), nv.to_dict(), nv_state.to_dict()
+    dist, dist_state = dist.to_dict(), dist_state.to_dict()
+    per_child, per_child_state = per_child.to_dict(), per_child_state.to_dict()
+    per_hab, per_hab_state = per_hab.to_dict(), per_hab_state.to_dict()
+    dep_child, dep_hab = dep_child.to_dict(), dep_hab.to_dict()
     levels, motifs, states, notes = [], [], [], []
     for code in index:
         hits, unknown = zone_hits(flags, code)
