@@ -1,0 +1,317 @@
+"""Callbacks: unpack inputs, call one pure function per output, return. Registered with ``dash.callback``.
+
+Every map update returns a :class:`dash.Patch` of values only (class codes, colours, visibility, opacity, view): the
+geometry went to the browser once, by URL. The read-only :class:`~dashboard.model.DashboardModel` of the running app is
+looked up in ``flask.current_app.extensions`` (set by :func:`dashboard.app.create_app`).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import flask
+from dash import Input, Output, Patch, State, callback, ctx, dcc, no_update
+
+from dashboard import ids
+from dashboard.components import (
+    export_frame,
+    make_commune_card,
+    make_layer_legend,
+    make_legend,
+    make_point_details,
+    make_summary,
+    table_columns,
+    table_rows,
+)
+from dashboard.figures import choropleth_values, commune_opacity, layer_visibility, trace_index, view_for_bounds
+from dashboard.format import parse_breaks
+from dashboard.model import ZONE_LAYERS, DashboardModel
+from dashboard.state import DEFAULT_INDICATOR, ViewState, parse_state, to_search
+
+EXTENSION = "ctg_carto"
+
+_CONTROLS = (
+    ids.INDICATOR_DROPDOWN,
+    ids.METHOD_RADIO,
+    ids.CLASS_COUNT,
+    ids.BREAKS_INPUT,
+    ids.POINT_LAYERS,
+    ids.ZONE_LAYERS,
+    ids.EPCI_DROPDOWN,
+    ids.COMMUNE_DROPDOWN,
+)
+
+
+def current_model() -> DashboardModel:
+    """The model of the app serving this request."""
+    return flask.current_app.extensions[EXTENSION]
+
+
+def _breaks(text: str | None) -> tuple[tuple[float, ...], str]:
+    try:
+        return tuple(parse_breaks(text or "")), ""
+    except ValueError as exc:
+        return (), f"Seuils ignorés : {exc}."
+
+
+def state_from_controls(
+    indicator: str, method: str, k: int, breaks: str, points: list, zones: list, epci: str, commune: str
+) -> ViewState:
+    """The view described by the controls (None values from cleared dropdowns become defaults)."""
+    return ViewState(
+        indicator=indicator or DEFAULT_INDICATOR,
+        method=method or "quantiles",
+        k=int(k or 5),
+        breaks=breaks or "",
+        layers=tuple(points or ()) + tuple(zones or ()),
+        epci=epci or "",
+        commune=commune or "",
+    )
+
+
+def controls_from_state(model: DashboardModel, state: ViewState) -> tuple[Any, ...]:
+    """Control values for a view, in the order of ``_CONTROLS``."""
+    point_keys = {layer.spec.key for layer in model.point_layers}
+    indicator = state.indicator if state.indicator in model.columns else next(iter(model.columns), None)
+    return (
+        indicator,
+        state.method,
+        state.k,
+        state.breaks,
+        [k for k in state.layers if k in point_keys],
+        [k for k in state.layers if k in ZONE_LAYERS],
+        state.epci,
+        state.commune or None,
+    )
+
+
+def parse_view(model: DashboardModel, search: str | None) -> ViewState:
+    """A URL query string read against what this bundle offers."""
+    layers = {layer.spec.key for layer in model.point_layers} | set(ZONE_LAYERS)
+    return parse_state(
+        search, indicators=set(model.columns), layers=layers, epcis=set(model.bounds), communes=set(model.codes)
+    )
+
+
+@callback(
+    Output(ids.URL, "search"),
+    *(Output(cid, "value") for cid in _CONTROLS),
+    Input(ids.URL, "search"),
+    *(Input(cid, "value") for cid in _CONTROLS),
+)
+def sync_url(search: str | None, *controls: Any) -> tuple[Any, ...]:
+    """One callback both ways (Dash allows this loop inside a single callback): URL → controls on load, else back."""
+    model = current_model()
+    if ctx.triggered_id in (None, ids.URL):
+        return (no_update, *controls_from_state(model, parse_view(model, search)))
+    new_search = to_search(state_from_controls(*controls))
+    return (no_update if new_search == search else new_search, *(no_update for _ in _CONTROLS))
+
+
+def classes_patch(model: DashboardModel, indicator: str, method: str, k: int, breaks: str) -> Patch:
+    """Patch recolouring the communes: class codes, hover values, colourscale."""
+    manual, _ = _breaks(breaks)
+    classes = model.classification(indicator, method or "quantiles", int(k or 5), manual)
+    patch = Patch()
+    trace = patch["data"][trace_index(model, "communes")]
+    for key, value in choropleth_values(model, indicator, classes).items():
+        trace[key] = value
+    return patch
+
+
+@callback(
+    Output(ids.MAP, "figure", allow_duplicate=True),
+    Input(ids.INDICATOR_DROPDOWN, "value"),
+    Input(ids.METHOD_RADIO, "value"),
+    Input(ids.CLASS_COUNT, "value"),
+    Input(ids.BREAKS_INPUT, "value"),
+    prevent_initial_call=True,
+)
+def update_map_classes(indicator: str, method: str, k: int, breaks: str) -> Patch:
+    """Recolour the map for the chosen indicator and classification."""
+    model = current_model()
+    if indicator not in model.columns:
+        return no_update
+    return classes_patch(model, indicator, method, k, breaks)
+
+
+@callback(
+    Output(ids.LEGEND, "children"),
+    Output(ids.INDICATOR_DEFINITION, "children"),
+    Output(ids.BREAKS_ERROR, "children"),
+    Input(ids.INDICATOR_DROPDOWN, "value"),
+    Input(ids.METHOD_RADIO, "value"),
+    Input(ids.CLASS_COUNT, "value"),
+    Input(ids.BREAKS_INPUT, "value"),
+    Input(ids.EPCI_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_legend(indicator: str, method: str, k: int, breaks: str, epci: str) -> tuple[Any, str, str]:
+    """Legend (counts in the current selection), definition of the indicator, error of the manual breaks."""
+    model = current_model()
+    if indicator not in model.columns:
+        return no_update, no_update, no_update
+    manual, error = _breaks(breaks)
+    if method == "manuel" and not manual and not error:
+        error = "Saisissez au moins un seuil (ex. 10 ; 20) : classes en quantiles en attendant."
+    classes = model.classification(indicator, method or "quantiles", int(k or 5), manual)
+    return make_legend(model, indicator, classes, epci or ""), model.columns[indicator].meta.definition, error
+
+
+def layers_patch(model: DashboardModel, layers: list[str]) -> Patch:
+    """Patch showing or hiding point and zone traces."""
+    patch = Patch()
+    for index, visible in layer_visibility(model, layers).items():
+        patch["data"][index]["visible"] = visible
+    return patch
+
+
+@callback(
+    Output(ids.MAP, "figure", allow_duplicate=True),
+    Input(ids.POINT_LAYERS, "value"),
+    Input(ids.ZONE_LAYERS, "value"),
+    prevent_initial_call=True,
+)
+def update_map_layers(points: list[str], zones: list[str]) -> Patch:
+    """Show the chosen layers only."""
+    return layers_patch(current_model(), list(points or []) + list(zones or []))
+
+
+@callback(
+    Output(ids.LAYER_LEGEND, "children"),
+    Input(ids.POINT_LAYERS, "value"),
+    Input(ids.ZONE_LAYERS, "value"),
+    Input(ids.EPCI_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_layer_legend(points: list[str], zones: list[str], epci: str) -> Any:
+    """Legend of the active layers with their counts in the selection."""
+    return make_layer_legend(current_model(), list(points or []) + list(zones or []), epci or "")
+
+
+def view_patch(model: DashboardModel, epci: str) -> Patch:
+    """Patch zooming on an EPCI (or the département) and dimming the communes outside it."""
+    patch = Patch()
+    center, zoom = view_for_bounds(model.bounds.get(epci, model.bounds[""]))
+    patch["layout"]["map"]["center"] = center
+    patch["layout"]["map"]["zoom"] = zoom
+    patch["layout"]["map"]["uirevision"] = epci or "dep"
+    patch["data"][trace_index(model, "communes")]["marker"]["opacity"] = commune_opacity(model, epci)
+    return patch
+
+
+@callback(
+    Output(ids.MAP, "figure", allow_duplicate=True),
+    Input(ids.EPCI_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_map_view(epci: str) -> Patch:
+    """Zoom to the chosen EPCI and dim the other communes."""
+    model = current_model()
+    return view_patch(model, epci if epci in model.bounds else "")
+
+
+@callback(
+    Output(ids.MAP, "figure", allow_duplicate=True),
+    Input(ids.COMMUNE_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_map_selection(commune: str | None) -> Patch:
+    """Outline the chosen commune."""
+    model = current_model()
+    patch = Patch()
+    selected = [commune] if commune in model.codes else []
+    trace = patch["data"][trace_index(model, "selection")]
+    trace["locations"] = selected
+    trace["z"] = [0] * len(selected)
+    return patch
+
+
+@callback(
+    Output(ids.COMMUNE_CARD, "children"),
+    Input(ids.COMMUNE_DROPDOWN, "value"),
+    Input(ids.INDICATOR_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_commune_card(commune: str | None, indicator: str) -> Any:
+    """Card of the chosen commune."""
+    model = current_model()
+    if indicator not in model.columns:
+        return no_update
+    return make_commune_card(model, commune or "", indicator)
+
+
+@callback(
+    Output(ids.TABLE, "data"),
+    Output(ids.TABLE, "columns"),
+    Output(ids.SUMMARY, "children"),
+    Input(ids.INDICATOR_DROPDOWN, "value"),
+    Input(ids.EPCI_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_table(indicator: str, epci: str) -> tuple[Any, Any, Any]:
+    """Table and counts of the selection."""
+    model = current_model()
+    if indicator not in model.columns:
+        return no_update, no_update, no_update
+    return table_rows(model, indicator, epci or ""), table_columns(model, indicator), make_summary(model, epci or "")
+
+
+def click_target(click: dict | None) -> tuple[str, str, int]:
+    """What a map click hit: ``("commune", code, -1)``, ``("point", layer_key, index)`` or ``("", "", -1)``."""
+    points = (click or {}).get("points") or []
+    if not points:
+        return "", "", -1
+    point = points[0]
+    custom = point.get("customdata")
+    if isinstance(custom, str) and ":" in custom:
+        key, _, index = custom.rpartition(":")
+        if index.isdigit():
+            return "point", key, int(index)
+    if point.get("location"):
+        return "commune", str(point["location"]), -1
+    return "", "", -1
+
+
+@callback(
+    Output(ids.COMMUNE_DROPDOWN, "value", allow_duplicate=True),
+    Output(ids.DETAILS_PANEL, "children"),
+    Input(ids.MAP, "clickData"),
+    prevent_initial_call=True,
+)
+def on_map_click(click: dict | None) -> tuple[Any, Any]:
+    """A click on a commune picks it; a click on a structure shows its details."""
+    model = current_model()
+    kind, key, index = click_target(click)
+    if kind == "commune" and key in model.codes:
+        return key, no_update
+    if kind == "point":
+        return no_update, make_point_details(model, key, index)
+    return no_update, no_update
+
+
+def export_bytes(model: DashboardModel, epci: str, kind: str) -> tuple[bytes, str]:
+    """CSV (« ; », decimal comma, UTF-8 with BOM for Excel) or XLSX of the selection, and its file name."""
+    df = export_frame(model, epci)
+    stem = f"communes_{model.departement}" + (f"_epci_{epci}" if epci else "")
+    if kind == "xlsx":
+        buffer = io.BytesIO()
+        df.to_excel(buffer, index=False, sheet_name="Communes")
+        return buffer.getvalue(), f"{stem}.xlsx"
+    text = df.to_csv(index=False, sep=";", decimal=",")
+    return ("\ufeff" + text).encode("utf-8"), f"{stem}.csv"
+
+
+@callback(
+    Output(ids.DOWNLOAD, "data"),
+    Input(ids.EXPORT_CSV, "n_clicks"),
+    Input(ids.EXPORT_XLSX, "n_clicks"),
+    State(ids.EPCI_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def export_table(_csv: int, _xlsx: int, epci: str) -> dict:
+    """Download the selection (server-side file, formula-safe cells)."""
+    kind = "xlsx" if ctx.triggered_id == ids.EXPORT_XLSX else "csv"
+    content, filename = export_bytes(current_model(), epci or "", kind)
+    return dcc.send_bytes(content, filename)

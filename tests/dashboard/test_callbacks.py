@@ -1,0 +1,215 @@
+"""Callbacks called as plain functions: they return Patch objects of values only, a few KB at most."""
+
+from __future__ import annotations
+
+import io
+from contextvars import copy_context
+
+import openpyxl
+import pandas as pd
+import pytest
+from plotly.io.json import to_json_plotly
+
+from dashboard import callbacks, ids
+from dashboard.callbacks import (
+    click_target,
+    export_bytes,
+    layers_patch,
+    on_map_click,
+    update_commune_card,
+    update_legend,
+    update_map_classes,
+    update_map_view,
+    update_table,
+    view_patch,
+)
+from dashboard.figures import DIM_OPACITY, FULL_OPACITY, trace_index
+from tests.dashboard.conftest import HTML_NAME
+
+MAX_PATCH_BYTES = 3 * 1024
+
+
+def app_context_figure(model):
+    from dashboard.figures import build_map_figure
+    from dashboard.state import ViewState
+
+    state = ViewState(indicator="eaje_places")
+    return build_map_figure(model, state, model.classification("eaje_places", "quantiles", 5, ()))
+
+
+def _operations(patch):
+    return patch.to_plotly_json()["operations"]
+
+
+def _size(patch) -> int:
+    return len(to_json_plotly(patch.to_plotly_json()).encode("utf-8"))
+
+
+def _text(component) -> str:
+    """All string children of a component tree."""
+    if isinstance(component, str):
+        return component
+    if isinstance(component, list | tuple):
+        return " ".join(_text(c) for c in component)
+    children = getattr(component, "children", None)
+    return _text(children) if children is not None else ""
+
+
+@pytest.mark.parametrize("indicator", ["population", "eaje_places", "distance_eaje_km", "sous_dotation"])
+@pytest.mark.parametrize("method", ["quantiles", "jenks", "egaux"])
+def test_class_patch_sends_values_only_and_is_small(app_context, model, indicator, method):
+    patch = update_map_classes(indicator, method, 7, "")
+    ops = _operations(patch)
+    assert {tuple(op["location"][-1:]) for op in ops} == {
+        ("z",),
+        ("colorscale",),
+        ("zmin",),
+        ("zmax",),
+        ("hovertemplate",),
+    }
+    assert all(op["location"][:2] == ["data", trace_index(model, "communes")] for op in ops)
+    assert "geojson" not in to_json_plotly(patch.to_plotly_json())
+    assert _size(patch) < MAX_PATCH_BYTES
+
+
+def test_class_patch_encodes_special_states(app_context, model):
+    ops = {
+        op["location"][-1]: op["params"]["value"]
+        for op in _operations(update_map_classes("eaje_places", "quantiles", 5, ""))
+    }
+    # Fixture: first commune secret, second not available, third a true zero.
+    assert ops["z"][:3] == [1, 0, 2]
+    assert ops["zmin"] == -0.5
+    column = list(model.columns).index("eaje_places")
+    assert f"%{{customdata[{column}]}}" in ops["hovertemplate"]
+    figure = app_context_figure(model)
+    hover = figure.data[trace_index(model, "communes")].customdata
+    assert [row[column] for row in hover[:3]] == ["secret statistique", "non disponible", "0"]
+
+
+def test_manual_breaks_error_is_reported_in_french(app_context):
+    legend, definition, error = update_legend("eaje_places", "manuel", 5, "10 ; onze", "")
+    assert error == "Seuils ignorés : « onze » n'est pas un nombre."
+    assert definition == "Places agréées."
+    legend, _, error = update_legend("eaje_places", "manuel", 5, "10 ; 20", "")
+    assert error == ""
+    text = _text(legend)
+    assert "de 1 à 10" in text and "plus de 10 à 20" in text and "plus de 20 à 40" in text
+    assert "secret statistique" in text and "non disponible" in text
+    assert "Caf 66" in text and "millésime 2024" in text
+
+
+def test_epci_view_patch_zooms_and_dims(app_context, model):
+    epci = model.epci_codes[0]
+    patch = update_map_view(epci)
+    ops = {"/".join(map(str, op["location"])): op["params"]["value"] for op in _operations(patch)}
+    opacity = ops[f"data/{trace_index(model, 'communes')}/marker/opacity"]
+    inside = [code == epci for code in model.epci_codes]
+    assert [o == FULL_OPACITY for o in opacity] == inside
+    assert DIM_OPACITY in opacity
+    west, south, east, north = model.bounds[epci]
+    center = ops["layout/map/center"]
+    assert west < center["lon"] < east and south < center["lat"] < north
+    assert ops["layout/map/zoom"] > view_patch(model, "").to_plotly_json()["operations"][1]["params"]["value"]
+    assert _size(patch) < MAX_PATCH_BYTES
+    reset = {"/".join(map(str, op["location"])): op["params"]["value"] for op in _operations(update_map_view(""))}
+    assert reset[f"data/{trace_index(model, 'communes')}/marker/opacity"] == FULL_OPACITY
+
+
+def test_layer_patch_toggles_visibility_only(app_context, model):
+    patch = layers_patch(model, ["eaje", "zrr"])
+    ops = {op["location"][1]: op["params"]["value"] for op in _operations(patch)}
+    assert ops[trace_index(model, "pt:eaje")] is True
+    assert ops[trace_index(model, "pt:france_services")] is False
+    assert ops[trace_index(model, "zrr")] is True
+    assert ops[trace_index(model, "epci")] is False
+    assert trace_index(model, "communes") not in ops
+    assert _size(patch) < 1024
+
+
+def test_table_and_summary_follow_the_epci(app_context, model):
+    epci = model.epci_codes[0]
+    rows, columns, summary = update_table("eaje_places", epci)
+    assert len(rows) == model.epci_codes.count(epci)
+    assert {row["code"] for row in rows} == {c for c, e in zip(model.codes, model.epci_codes, strict=True) if e == epci}
+    assert columns[-2]["type"] == "numeric"
+    assert f"{len(rows)} communes" in _text(summary)
+    all_rows, _, _ = update_table("eaje_places", "")
+    assert len(all_rows) == 226
+    assert all_rows[0]["valeur"] is None and all_rows[0]["etat"] == "secret statistique"
+    assert all_rows[2]["valeur"] == 0.0 and all_rows[2]["etat"] == ""
+
+
+def test_click_targets():
+    assert click_target({"points": [{"location": "66136", "curveNumber": 1}]}) == ("commune", "66136", -1)
+    assert click_target({"points": [{"customdata": "eaje:2", "curveNumber": 9}]}) == ("point", "eaje", 2)
+    assert click_target(None) == ("", "", -1)
+
+
+def test_click_on_a_point_shows_its_escaped_name(app_context, model):
+    index = model.point_layers[0].names.index(HTML_NAME)
+    commune, details = on_map_click({"points": [{"customdata": f"eaje:{index}"}]})
+    assert commune is callbacks.no_update
+    assert details.children[0].children == HTML_NAME  # a string child: React shows it as text
+    layer = model.point_layers[0]
+    assert "&lt;b&gt;html&lt;/b&gt; &amp; Cie" in layer.hover[index]
+    assert "<b>html</b>" not in layer.hover[index]
+
+
+def test_click_on_a_commune_picks_it(app_context):
+    commune, details = on_map_click({"points": [{"location": "66136"}]})
+    assert commune == "66136"
+    assert details is callbacks.no_update
+
+
+def test_commune_card_compares_with_epci_departement_france(app_context, model):
+    card = update_commune_card("66136", "eaje_places")
+    text = _text(card)
+    assert "Perpignan (66136)" in text
+    assert "3\u202f000\u00a0places" in text  # département
+    assert "100\u00a0places" in text  # EPCI
+    assert "à confirmer" in text and "<script>x</script>" in text  # motif shown as plain text
+    assert "ZRR 2017" in text
+    assert update_commune_card(None, "eaje_places").children.children.startswith("Cliquez")
+
+
+def test_exports_are_formula_safe(app_context, model):
+    content, name = export_bytes(model, "", "csv")
+    assert name == "communes_66.csv"
+    text = content.decode("utf-8-sig")
+    frame = pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype=str)
+    assert len(frame) == 226
+    assert frame.columns[0] == "Code commune"
+    assert not frame.map(lambda v: isinstance(v, str) and v[:1] in "=+@").any().any()
+    xlsx, name = export_bytes(model, model.epci_codes[0], "xlsx")
+    assert name.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet.cell(1, 1).value == "Code commune"
+    assert sheet.max_row == 1 + model.epci_codes.count(model.epci_codes[0])
+
+
+def test_url_sync_both_ways(app):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def run(trigger, search, *controls):
+        def call():
+            context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value", "value": None}]))
+            return callbacks.sync_url(search, *controls)
+
+        with app.server.app_context():
+            return copy_context().run(call)
+
+    out = run(ids.URL, "?indicateur=taux_pauvrete&classes=jenks&n=4&couches=eaje,zrr&commune=66136")
+    assert out[1:] == ("taux_pauvrete", "jenks", 4, "", ["eaje"], ["zrr"], "", "66136")
+    out = run(ids.EPCI_DROPDOWN, "", "eaje_places", "egaux", 3, "", ["eaje"], [], "200027183", None)
+    assert out[0] == "?indicateur=eaje_places&classes=egaux&n=3&couches=eaje&epci=200027183"
+
+
+def test_selection_patch_outlines_one_commune(app_context, model):
+    from dashboard.callbacks import update_map_selection
+
+    ops = {op["location"][-1]: op["params"]["value"] for op in _operations(update_map_selection("66136"))}
+    assert ops == {"locations": ["66136"], "z": [0]}
+    ops = {op["location"][-1]: op["params"]["value"] for op in _operations(update_map_selection(None))}
+    assert ops == {"locations": [], "z": []}

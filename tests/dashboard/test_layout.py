@@ -1,0 +1,68 @@
+"""Layout: every id of ids.py exists exactly once; no string id outside ids.py; data text is never raw HTML."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+from dash.development.base_component import Component
+
+from dashboard import ids
+
+ID_VALUES = {value for name, value in vars(ids).items() if name.isupper()}
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
+
+
+def _walk(component):
+    if isinstance(component, Component):
+        yield component
+        children = getattr(component, "children", None)
+        items = children if isinstance(children, list | tuple) else [children]
+        for child in items:
+            yield from _walk(child)
+
+
+def test_every_id_exists_exactly_once(app):
+    found = Counter(c.id for c in _walk(app.layout) if getattr(c, "id", None))
+    assert set(found) == ID_VALUES
+    assert all(count == 1 for count in found.values())
+
+
+def test_ids_are_kebab_case_constants():
+    for name, value in vars(ids).items():
+        if name.isupper():
+            assert value == value.lower()
+            assert "_" not in value and " " not in value
+
+
+def test_no_string_ids_outside_ids_module():
+    for path in DASHBOARD.glob("*.py"):
+        if path.name == "ids.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "id":
+                assert not isinstance(node.value, ast.Constant), f"{path.name}:{node.lineno} id littéral"
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in {"Input", "Output", "State"}:
+                assert not isinstance(node.args[0], ast.Constant), f"{path.name}:{node.lineno} id littéral"
+
+
+def test_no_dangerous_html_anywhere():
+    for path in DASHBOARD.glob("*.py"):
+        assert "dangerously_allow_html" not in path.read_text(encoding="utf-8")
+
+
+def test_indicator_picker_is_grouped_by_theme_and_lists_mappable_indicators_only(app):
+    picker = next(c for c in _walk(app.layout) if getattr(c, "id", None) == ids.INDICATOR_DROPDOWN)
+    values = [o["value"] for o in picker.options]
+    headers = [o["label"] for o in picker.options if o.get("disabled")]
+    assert headers == ["— Contexte —", "— Offre —", "— Accès —", "— Sous-dotation —"]
+    assert "bonus_motif" not in values  # texte: card only
+    assert "med_niveau_vie" not in values  # not available in this bundle
+    assert picker.value == "population"
+
+
+def test_epci_filter_starts_with_whole_departement(app, model):
+    dropdown = next(c for c in _walk(app.layout) if getattr(c, "id", None) == ids.EPCI_DROPDOWN)
+    assert dropdown.options[0] == {"label": "Tout le département", "value": ""}
+    assert len(dropdown.options) == 1 + len(model.epci_names)
