@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dashboard.cli_meeting import register as register_meeting_commands
 from geodata.settings import Settings
 
 
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--bundle")
     ind.add_argument("--out", required=True)
     ind.set_defaults(func=cmd_export_indicators)
+    register_meeting_commands(sub)
     return parser
 
 

@@ -29,7 +29,7 @@ CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "fiche.css"
 LAMBERT93 = "EPSG:2154"
 LEVELS = ("epci", "commune")
 
-MAP_W, MAP_H = 1000.0, 640.0
+MAP_W = 1000.0
 """SVG user units of the map (the SVG scales to the page width)."""
 
 SOUS_DOTATION_STEPS = (
@@ -216,17 +216,18 @@ def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
         context = pd.Series(terr.communes)
     context_set = set(context)
     focus = communes.loc[communes["code"].isin(terr.communes)]
-    minx, miny, maxx, maxy = focus.total_bounds
-    if terr.level == "commune":
-        # a commune alone gives no context: open the view to about three times its size (at least 12 km)
-        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-        half = max(maxx - minx, maxy - miny, 12000.0) * 1.5
-        minx, maxx, miny, maxy = cx - half, cx + half, cy - half, cy + half
+    # frame the filled communes (the EPCI for a commune fiche: a commune alone gives no context)
+    minx, miny, maxx, maxy = communes.loc[communes["code"].isin(context_set)].total_bounds
     pad_x, pad_y = (maxx - minx) * 0.04, (maxy - miny) * 0.04
     minx, maxx, miny, maxy = minx - pad_x, maxx + pad_x, miny - pad_y, maxy + pad_y
-    scale = min(MAP_W / (maxx - minx), MAP_H / (maxy - miny))
+    # the map keeps the page width; its height follows the territory's shape within 0.6-1.05 of the width
+    map_h = min(max(MAP_W * (maxy - miny) / (maxx - minx), 0.6 * MAP_W), 1.05 * MAP_W)
+    scale = min(MAP_W / (maxx - minx), map_h / (maxy - miny))
     off_x = (MAP_W - (maxx - minx) * scale) / 2
-    off_y = (MAP_H - (maxy - miny) * scale) / 2
+    off_y = (map_h - (maxy - miny) * scale) / 2
+    minx, maxx = minx - off_x / scale, maxx + off_x / scale
+    miny, maxy = miny - off_y / scale, maxy + off_y / scale
+    off_x = off_y = 0.0
 
     def tx(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return off_x + (coords[:, 0] - minx) * scale, off_y + (maxy - coords[:, 1]) * scale
@@ -237,10 +238,10 @@ def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
     fills = {key: color for key, color, _ in SOUS_DOTATION_STEPS}
     priority = priority_communes(ind)
     out = [
-        f'<svg class="map" viewBox="0 0 {MAP_W:.0f} {MAP_H:.0f}" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'<svg class="map" viewBox="0 0 {MAP_W:.0f} {map_h:.0f}" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'aria-label="Carte de {e(terr.nom)}">',
         f"<defs>{PATTERN_DEFS}{SYMBOL_DEFS}</defs>",
-        f'<rect width="{MAP_W:.0f}" height="{MAP_H:.0f}" fill="#fff"/>',
+        f'<rect width="{MAP_W:.0f}" height="{map_h:.0f}" fill="#fff"/>',
     ]
     others, filled, hatched = [], [], []
     for code, geom in zip(view["code"], view.geometry.simplify(tolerance), strict=True):
@@ -252,10 +253,12 @@ def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
             fill = fills.get(level, "url(#nd-dots)") if isinstance(level, str) else "url(#nd-dots)"
             filled.append(f'<path d="{d}" fill="{fill}" stroke="#fff" stroke-width="0.8"/>')
             if bool(priority.get(code, False)):
-                hatched.append(f'<path d="{d}" fill="url(#hatch)" stroke="none"/>')
+                hatched.append(d)
         else:
             others.append(f'<path d="{d}" fill="#f4f4f4" stroke="#c8c8c8" stroke-width="0.6"/>')
-    out += others + filled + hatched
+    out += others + filled
+    if hatched:  # one path for all priority communes: one pattern object in the PDF, not one per commune
+        out.append(f'<path d="{"".join(hatched)}" fill="url(#hatch)" stroke="none"/>')
     # QPV perimeters (2024 when known, else the 2015 contours)
     qpv = _qpv_polygons(bundle)
     if qpv is not None:
@@ -281,10 +284,9 @@ def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
         if not inside.any():
             continue
         sx, sy = tx(xy[inside])
-        size = 15.0
+        size = 22.0
         out += [
-            f'<use href="#{kind.symbol}" x="{x - size / 2:.1f}" y="{y - size / 2:.1f}" width="{size}" '
-            f'height="{size}"/>'
+            f'<use href="#{kind.symbol}" x="{x - size / 2:.1f}" y="{y - size / 2:.1f}" width="{size}" height="{size}"/>'
             for x, y in zip(sx, sy, strict=True)
         ]
     # labels: the largest communes of the context (and always the focus commune)
@@ -305,10 +307,10 @@ def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
     km = _scale_bar_km(maxx - minx)
     bar = km * 1000 * scale
     out.append(
-        f'<g transform="translate(20,{MAP_H - 24:.0f})"><rect x="-6" y="-18" width="{bar + 12:.1f}" height="30" '
+        f'<g transform="translate(24,{map_h - 26:.0f})"><rect x="-8" y="-24" width="{bar + 16:.1f}" height="38" '
         f'fill="#fff" fill-opacity="0.85"/><rect width="{bar / 2:.1f}" height="6" fill="#000"/>'
         f'<rect x="{bar / 2:.1f}" width="{bar / 2:.1f}" height="6" fill="#fff" stroke="#000"/>'
-        f'<text x="0" y="-5" class="scale">0</text><text x="{bar:.1f}" y="-5" class="scale" text-anchor="end">'
+        f'<text x="0" y="-6" class="scale">0</text><text x="{bar:.1f}" y="-6" class="scale" text-anchor="end">'
         f"{format_number(km, 0)}{NBSP}km</text></g>"
     )
     out.append(
@@ -332,17 +334,23 @@ def _qpv_polygons(bundle: Bundle) -> gpd.GeoDataFrame | None:
 def _qpv_source(bundle: Bundle) -> str:
     for layer_id, label in (("qpv2024", "QPV 2024"), ("qpv2015", "contours QPV 2015")):
         layer = bundle.layer(layer_id)
-        if isinstance(layer, gpd.GeoDataFrame) and len(layer) and (layer.geometry.notna() & ~layer.geometry.is_empty).any():
+        if (
+            isinstance(layer, gpd.GeoDataFrame)
+            and len(layer)
+            and (layer.geometry.notna() & ~layer.geometry.is_empty).any()
+        ):
             return label
     return ""
 
 
 def build_legend(bundle: Bundle, ind: Indicators, terr: Territory) -> str:
     """HTML legend of the map: every grey step, pattern and symbol, in words."""
+
     def swatch(fill: str, extra: str = "") -> str:
         return (
-            f'<svg class="sw" viewBox="0 0 22 14"><defs>{PATTERN_DEFS}</defs>'
-            f'<rect x="0.5" y="0.5" width="21" height="13" fill="{fill}" stroke="#333" stroke-width="0.8"/>{extra}</svg>'
+            # patterns and symbols are defined once, in the map's <defs> (ids are document-wide)
+            f'<svg class="sw" viewBox="0 0 22 14"><rect x="0.5" y="0.5" width="21" height="13" fill="{fill}" '
+            f'stroke="#333" stroke-width="0.8"/>{extra}</svg>'
         )
 
     rows = [f"<li>{swatch(color)}{e(label)}</li>" for _, color, label in SOUS_DOTATION_STEPS]
@@ -358,7 +366,7 @@ def build_legend(bundle: Bundle, ind: Indicators, terr: Territory) -> str:
     for kind in STRUCTURES:
         if bundle.layer(kind.layer) is not None:
             symbols.append(
-                f'<li><svg class="sw" viewBox="-7 -7 14 14"><defs>{SYMBOL_DEFS}</defs>'
+                f'<li><svg class="sw" viewBox="-7 -7 14 14">'
                 f'<use href="#{kind.symbol}" x="-6" y="-6" width="12" height="12"/></svg>{e(kind.label)}</li>'
             )
     context = (
@@ -386,7 +394,10 @@ def _cell(ind: Indicators, level: str, key: str, code: str) -> str:
     state = str(res.states.at[code, key])
     value = res.values.at[code, key]
     text = format_value(
-        float(value) if state == "valeur" else None, state, spec.decimals, spec.unit if spec.unit in {"%", "km", "€"} else ""
+        float(value) if state == "valeur" else None,
+        state,
+        spec.decimals,
+        spec.unit if spec.unit in {"%", "km", "€"} else "",
     )
     note = str(res.notes.at[code, key] or "")
     cls = "num" if state == "valeur" else "num nd"
@@ -397,7 +408,7 @@ def _cell(ind: Indicators, level: str, key: str, code: str) -> str:
 
 def build_key_figures(ind: Indicators, terr: Territory) -> str:
     """Key figures of the territory against its EPCI (for a commune), the département and France."""
-    cols: list[tuple[str, str, str]] = [(terr.level, terr.code, terr.nom)]
+    cols: list[tuple[str, str, str]] = [(terr.level, terr.code, terr.nom if terr.level == "commune" else "EPCI")]
     if terr.level == "commune" and terr.epci_code:
         cols.append(("epci", terr.epci_code, "EPCI"))
     cols.append(("departement", terr.departement, "Département"))
@@ -461,7 +472,7 @@ def build_structures(bundle: Bundle, terr: Territory) -> str:
     if not rows:
         return '<p class="muted">Aucune structure des couches présentes dans ce territoire.</p>'
     body = "".join(
-        f"<tr><td>{e(kind)}</td><td>{e(nom)}</td><td>{e(commune)}</td><td class=\"num\">{e(cap)}</td></tr>"
+        f'<tr><td>{e(kind)}</td><td>{e(nom)}</td><td>{e(commune)}</td><td class="num">{e(cap)}</td></tr>'
         for kind, nom, commune, cap in rows
     )
     return (
@@ -523,7 +534,15 @@ def _bonus_block(ind: Indicators, terr: Territory) -> str:
         flag = ' <span class="flag">à confirmer</span>' if bool(r["a_confirmer"]) else ""
         return f'<p class="big">{head}{flag}</p><p class="motif">{e(r["motif"])}</p>'
     counts = bonus.groupby(["applicable", "tranche"]).size()
-    items = "".join(f"<li>{e(a)} — {e(t)} : {int(c)} commune(s)</li>" for (a, t), c in counts.items())
+    status = {"oui": "CTG signée", "non": "sans CTG signée", "CTG inconnue": "CTG inconnue"}
+    items = "".join(
+        f"<li>{e(status.get(a, a))} — tranche {e(t)} : {int(c)} commune(s)</li>" for (a, t), c in counts.items()
+    )
+    amounts = bonus.loc[(bonus["applicable"] == "oui") & bonus["montant"].notna(), "montant"]
+    if len(amounts):
+        low, high = e(format_number(amounts.min(), 0)), e(format_number(amounts.max(), 0))
+        span = f"{low}{NBSP}€" if low == high else f"de {low} à {high}{NBSP}€ selon la commune"
+        items += f"<li>Bonus applicable : {span} par place nouvelle et par an</li>"
     return f'<ul class="compact">{items}</ul>'
 
 
@@ -531,7 +550,7 @@ def _underserved_block(ind: Indicators, terr: Territory) -> str:
     v = ind.commune.values.reindex(list(terr.communes))
     if terr.level == "commune":
         level = v["sous_dotation"].iloc[0]
-        motif = v["sous_dotation_motif"].iloc[0]
+        motif = v["sous_dotation_motif"].iloc[0] or ind.commune.notes.at[terr.code, "sous_dotation"]
         shown = level if isinstance(level, str) else "non disponible"
         return f'<p class="big">{e(shown)}</p><p class="motif">{e(motif or "")}</p>'
     counts = v["sous_dotation"].astype(object).fillna("non disponible").value_counts()
@@ -577,7 +596,12 @@ def build_communes_table(ind: Indicators, terr: Territory) -> str:
 
 def _layers_used(ind: Indicators, bundle: Bundle) -> list[str]:
     used: list[str] = []
-    keys = [k for k in KEY_FIGURES if k in REGISTRY] + ["sous_dotation", "bonus_tranche", "zrr_classee", "frr_classement"]
+    keys = [k for k in KEY_FIGURES if k in REGISTRY] + [
+        "sous_dotation",
+        "bonus_tranche",
+        "zrr_classee",
+        "frr_classement",
+    ]
     for key in keys:
         for layer in REGISTRY[key].inputs:
             if layer not in used:
@@ -594,7 +618,9 @@ def build_sources(ind: Indicators, bundle: Bundle) -> str:
     rows = []
     base = manifest.get("commune_base") or manifest.get("communes") or {}
     if base.get("title"):
-        rows.append((base.get("title", ""), base.get("publisher", ""), base.get("vintage", ""), base.get("licence", ""), False))
+        rows.append(
+            (base.get("title", ""), base.get("publisher", ""), base.get("vintage", ""), base.get("licence", ""), False)
+        )
     layers = manifest.get("layers", {})
     missing = []
     for layer in _layers_used(ind, bundle):
@@ -609,8 +635,7 @@ def build_sources(ind: Indicators, bundle: Bundle) -> str:
         )  # fmt: skip
     flag = ' <span class="flag">fictif</span>'
     body = "".join(
-        f"<tr><td>{e(t)}{flag if syn else ''}</td><td>{e(p)}</td><td>{e(v)}</td>"
-        f"<td>{e(lic)}</td></tr>"
+        f"<tr><td>{e(t)}{flag if syn else ''}</td><td>{e(p)}</td><td>{e(v)}</td><td>{e(lic)}</td></tr>"
         for t, p, v, lic, syn in rows
     )
     titles = {m.get("layer"): m.get("title") for m in manifest.get("missing", []) if isinstance(m, dict)}
@@ -696,14 +721,15 @@ def build_fiche_html(
   <div class="card"><h2>Sous-dotation petite enfance</h2>{_underserved_block(ind, terr)}</div>
   <div class="card"><h2>Bonus territoire CTG (places nouvelles)</h2>{_bonus_block(ind, terr)}</div>
 </section>
-<section class="break-before"><h2>Chiffres clés</h2>{build_key_figures(ind, terr)}</section>
+<section><h2>Chiffres clés</h2>{build_key_figures(ind, terr)}</section>
 <section><h2>Zonages</h2><ul class="compact">{zonages}</ul></section>
 {communes_block}
 <section><h2>Structures du territoire</h2>{build_structures(bundle, terr)}</section>
 <section class="sources-block"><h2>Sources et millésimes</h2>{build_sources(ind, bundle)}
 <p class="muted">Paramètres du diagnostic : version {e(p.version)} ; zonage rural prioritaire {e(p.zonage_rural)} ;
 barème du bonus territoire {e(p.bareme.annee)} ({e(p.bareme.source)}), {e(format_number(p.bareme.montant_min, 0))} à
-{e(format_number(p.bareme.montant_max, 0))}{NBSP}€ par place ; taux de couverture France {e(format_number(p.tx_global_france))}{NBSP}%
+{e(format_number(p.bareme.montant_max, 0))}{NBSP}€ par place ;
+taux de couverture France {e(format_number(p.tx_global_france))}{NBSP}%
 ({e(p.tx_france_source)}). Sous-dotation : règle domain.md §5.3 ; distances à vol d'oiseau depuis la mairie.</p>
 </section>
 </body></html>"""

@@ -64,7 +64,7 @@ def _run(html: str, out: Path, mode_args: list[str]) -> Path:
             *mode_args,
             page.as_uri(),
         ]
-        tmp_out = out.with_name(out.name + ".part")
+        tmp_out = out.with_name(f"{out.stem}.part{out.suffix}")  # Chromium picks the format from the suffix
         cmd = [a.replace("{OUT}", str(tmp_out)) for a in cmd]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
