@@ -85,7 +85,7 @@ def _ids(value: Any) -> Iterable[str]:
 def is_protected(request: flask.Request) -> bool:
     """Whether ``request`` changes data: a protected path, or a Dash callback touching an editor component."""
     path = request.path
-    if any(path == p or path.startswith(p + "/") or path.startswith(p + "?") for p in PROTECTED_PREFIXES):
+    if any(path == p or path.startswith(p + "/") for p in PROTECTED_PREFIXES):
         return True
     if not path.endswith(CALLBACK_SUFFIX) or request.method != "POST":
         return False

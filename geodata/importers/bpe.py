@@ -108,7 +108,9 @@ def _read_selected(
     separators: str,
 ) -> pd.DataFrame:
     file = path.name
-    with path.open(encoding=encoding, newline="") as fh:
+    # cp1252 is the fallback: its 5 undefined bytes (0x81, 0x8d…) must not crash it (same as readers._decode).
+    errors = "replace" if encoding == "cp1252" else "strict"
+    with path.open(encoding=encoding, errors=errors, newline="") as fh:
         header_line = fh.readline()
         wanted_norm = {normalise_name(c) for c in [*required, *optional]}
         sep = max(

@@ -1,0 +1,330 @@
+"""Upload of CAF extracts from the « Données » page: staged, validated, then committed into the CAF directory.
+
+Why three steps: an adviser's file is untrusted input arriving over HTTP. It is first written to a private staging
+directory (``<caf_dir>/.staging/<token>/``) under a safe name, then checked with the same validation as the build
+(:func:`geodata.caf_extracts.check_caf_file`), and only a clean, unchanged file is moved into ``caf_dir`` — the file
+it replaces is kept in ``<caf_dir>/.archive/<horodatage>/`` so nothing is ever lost. The bundle itself is only
+rebuilt afterwards (:mod:`geodata.rebuild`).
+
+Safety rules: the client's file name is never used as a path (directory parts, ``..``, non-ASCII characters are
+dropped, and a file whose header matches a template is renamed to the template's canonical name
+``<prefixe>_<AAAA-MM-JJ>.<ext>``); every written path is resolved and checked to stay inside ``caf_dir``; size, type,
+HTML pages saved by mistake and row count are checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import fnmatch
+import hashlib
+import io
+import json
+import re
+import secrets
+import shutil
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from geodata.caf_extracts import CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
+from geodata.errors import DataError, Problem
+from geodata.importers import ImportContext
+
+STAGING = ".staging"
+ARCHIVE = ".archive"
+VALIDATED = ".valide.json"
+"""Written in a staging directory when every file in it passed validation (with their checksums)."""
+
+STAGING_MAX_AGE_S = 24 * 3600
+"""Staging directories older than this are abandoned uploads and are removed."""
+
+_TOKEN = re.compile(r"^[0-9a-f]{16}$")
+_DATE_IN_NAME = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})")
+_HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<\s*(!doctype|html|head|body|\?xml|!--)", re.IGNORECASE)
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an upload may be: size, file types and number of data rows (an extract of the département is far
+    smaller; the limits only stop mistakes and abuse)."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    suffixes: tuple[str, ...] = (".csv", ".xlsx")
+    max_rows: int = 20_000
+
+
+def _refuse(name: str, message: str, suggestion: str = "") -> DataError:
+    return DataError(Problem(name or "fichier", message, suggestion=suggestion))
+
+
+def decode_upload_contents(contents: str, filename: str = "") -> bytes:
+    """Bytes of a ``dcc.Upload`` value (``data:<type>;base64,<données>``).
+
+    Raises:
+        DataError: not a base64 data URL (French message naming the file).
+    """
+    if not isinstance(contents, str) or "," not in contents:
+        raise _refuse(filename, "contenu du téléversement illisible (données absentes)")
+    head, _, payload = contents.partition(",")
+    if not head.startswith("data:") or not head.endswith(";base64"):
+        raise _refuse(filename, "contenu du téléversement illisible (encodage inattendu)")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise _refuse(filename, "contenu du téléversement illisible (base64 invalide)") from None
+
+
+def safe_name(filename: str) -> str:
+    """ASCII-safe base name of a client file name: no directory part, no ``..``, no leading dot; may be empty."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base)
+    base = re.sub(r"\.{2,}", ".", base).lstrip("._-")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        return base[:100]
+    return f"{stem[:100]}.{suffix.lower()}"
+
+
+def _source_of(template: Template):
+    return next(s for s in CAF_SOURCES if s.id == template.id)
+
+
+def template_for_name(name: str) -> Template | None:
+    """Template whose catalogue patterns (``eaje*.csv``…) match ``name``; None when none does."""
+    for template in TEMPLATES:
+        if any(fnmatch.fnmatch(name.lower(), p) for p in _source_of(template).file_patterns):
+            return template
+    return None
+
+
+def _decode_text(content: bytes) -> str:
+    raw = content[3:] if content.startswith(b"\xef\xbb\xbf") else content
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _csv_header_and_rows(content: bytes) -> tuple[list[str], int]:
+    text = _decode_text(content)
+    first = text.splitlines()[0] if text.strip() else ""
+    sep = max(";,\t", key=first.count)
+    header = next(csv.reader([first], delimiter=sep), [])
+    rows = sum(1 for line in text.splitlines()[1:] if line.strip())
+    return [h.strip() for h in header], rows
+
+
+def _xlsx_header_and_rows(content: bytes, name: str, limit: int) -> tuple[list[str], int]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile/openpyxl raise many types for a corrupt workbook
+        raise _refuse(name, f"classeur Excel illisible ou tronqué ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0]
+        header: list[str] = []
+        rows = 0
+        for k, row in enumerate(ws.iter_rows(values_only=True)):
+            if k == 0:
+                header = ["" if v is None else str(v).strip() for v in row]
+            elif any(v not in (None, "") for v in row):
+                rows += 1
+                if rows > limit:
+                    break
+        return header, rows
+    finally:
+        wb.close()
+
+
+def _check_content(name: str, content: bytes, suffix: str, limits: UploadLimits) -> list[str]:
+    """Refuse what is not a plausible extract; return the header of the first sheet or line."""
+    if not content.strip():
+        raise _refuse(name, "fichier vide", "vérifiez l'export : aucune donnée n'a été écrite")
+    if len(content) > limits.max_bytes:
+        size = f"{len(content) / 1e6:.1f}".replace(".", ",")
+        raise _refuse(
+            name,
+            f"fichier trop volumineux ({size} Mo ; maximum {limits.max_bytes / 1e6:.0f} Mo)",
+            "un extrait de département tient en quelques centaines de kilo-octets : vérifiez le fichier",
+        )
+    if suffix == ".xlsx":
+        if not content.startswith(_ZIP_MAGIC):
+            raise _refuse(name, "ce fichier n'est pas un classeur Excel .xlsx", "enregistrez-le au format .xlsx ou CSV")
+        header, rows = _xlsx_header_and_rows(content, name, limits.max_rows)
+    else:
+        # A web page saved instead of the extract (login or error page). HTML *inside* a cell is not refused:
+        # cells are kept as typed and escaped by the app (see geodata.caf_extracts).
+        if _HTML_START.match(content[:1024]) or b"<html" in content[:2048].lower():
+            raise _refuse(
+                name,
+                "ce fichier est une page HTML et non un tableau CSV",
+                "enregistrez l'extrait depuis le tableur au format « CSV UTF-8 (séparateur ; ) »",
+            )
+        if b"\x00" in content[:65536] or content.startswith(_ZIP_MAGIC):
+            raise _refuse(name, "ce fichier n'est pas un CSV (contenu binaire)", "enregistrez-le au format CSV")
+        header, rows = _csv_header_and_rows(content)
+    if rows > limits.max_rows:
+        raise _refuse(
+            name,
+            f"trop de lignes (plus de {limits.max_rows} ; maximum {limits.max_rows})",
+            "un extrait ne concerne que les structures du département",
+        )
+    return header
+
+
+def _inside(path: Path, root: Path) -> Path:
+    """``path`` resolved, refused if it leaves ``root`` (a symlink or a crafted name)."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise _refuse(path.name, "chemin refusé : en dehors du dossier des extraits Caf")
+    return resolved
+
+
+def staging_dir(token: str, caf_dir: Path) -> Path:
+    """Staging directory of ``token`` (checked: 16 hexadecimal characters, inside ``caf_dir``)."""
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        raise _refuse("", "jeton de téléversement invalide")
+    caf_dir = Path(caf_dir)
+    return _inside(caf_dir / STAGING / token, caf_dir)
+
+
+def purge_staging(caf_dir: Path, max_age_s: float = STAGING_MAX_AGE_S) -> int:
+    """Remove abandoned staging directories; returns how many were removed."""
+    root = Path(caf_dir) / STAGING
+    removed = 0
+    if root.is_dir():
+        for entry in root.iterdir():
+            if entry.is_dir() and time.time() - entry.stat().st_mtime > max_age_s:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def save_upload(
+    filename: str,
+    content: bytes,
+    caf_dir: Path,
+    limits: UploadLimits | None = None,
+    token: str | None = None,
+    today: date | None = None,
+) -> Path:
+    """Check an uploaded file and write it, under a safe name, into ``<caf_dir>/.staging/<token>/``.
+
+    The returned path's parent name is the token to pass to :func:`validate_staged` and :func:`commit_staged`;
+    pass ``token`` to add several files (one per template) to the same batch. A file whose header matches a
+    template but whose name does not is renamed ``<prefixe>_<date>.<ext>`` (date taken from the client's name, else
+    today's).
+
+    Raises:
+        DataError: wrong type, oversize, empty, HTML, binary, too many rows, or unrecognised template (French).
+    """
+    limits = limits or UploadLimits()
+    caf_dir = Path(caf_dir)
+    name = safe_name(filename)
+    shown = name or "fichier"
+    suffix = Path(name).suffix.lower()
+    if not name or suffix not in limits.suffixes:
+        raise _refuse(
+            shown,
+            f"type de fichier refusé (« {suffix or 'sans extension'} »)",
+            f"formats acceptés : {', '.join(limits.suffixes)}",
+        )
+    header = _check_content(shown, content, suffix, limits)
+    template = detect_template(header, name) or template_for_name(name)
+    if template is None:
+        raise _refuse(
+            shown,
+            "modèle d'extrait Caf non reconnu (ni d'après les en-têtes, ni d'après le nom du fichier)",
+            "partez d'un modèle vierge de docs/templates (voir docs/caf_extracts.md)",
+        )
+    if template_for_name(name) is not template:
+        m = _DATE_IN_NAME.search(Path(name).stem)
+        stamp = f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else (today or date.today()).isoformat()
+        name = f"{template.stem}_{stamp}{suffix}"
+    caf_dir.mkdir(parents=True, exist_ok=True)
+    purge_staging(caf_dir)
+    token = token or secrets.token_hex(8)
+    directory = staging_dir(token, caf_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / VALIDATED).unlink(missing_ok=True)  # the batch changed: validate again
+    for previous in directory.iterdir():
+        if previous.is_file() and template_for_name(previous.name) is template:
+            previous.unlink()  # one file per template in a batch: the latest upload wins
+    target = _inside(directory / name, directory)
+    target.write_bytes(content)
+    return target
+
+
+def staged_files(token: str, caf_dir: Path) -> list[Path]:
+    """Files of a staging batch (sorted)."""
+    directory = staging_dir(token, caf_dir)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def validate_staged(token: str, ctx: ImportContext, caf_dir: Path) -> list[Problem]:
+    """Every problem (errors and warnings) of every file of the batch; marks the batch valid when none blocks."""
+    directory = staging_dir(token, caf_dir)
+    files = staged_files(token, caf_dir)
+    if not files:
+        return [Problem("téléversement", "aucun fichier en attente pour ce téléversement", suggestion="recommencez")]
+    problems: list[Problem] = []
+    for path in files:
+        problems.extend(check_caf_file(path, ctx))
+    marker = directory / VALIDATED
+    if any(p.severity == "erreur" for p in problems):
+        marker.unlink(missing_ok=True)
+    else:
+        marker.write_text(json.dumps({p.name: _sha256(p) for p in files}), encoding="utf-8")
+    return problems
+
+
+def commit_staged(token: str, caf_dir: Path) -> list[Path]:
+    """Move a validated batch into ``caf_dir``; each file replaces every file of the same template, which goes to
+    ``<caf_dir>/.archive/<horodatage>/``. Returns the new paths in ``caf_dir``.
+
+    Raises:
+        DataError: batch not validated, or changed since its validation.
+    """
+    caf_dir = Path(caf_dir)
+    directory = staging_dir(token, caf_dir)
+    files = staged_files(token, caf_dir)
+    marker = directory / VALIDATED
+    try:
+        validated = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        validated = None
+    if not files or validated != {p.name: _sha256(p) for p in files}:
+        raise _refuse(
+            files[0].name if files else "téléversement",
+            "fichier(s) non validé(s) ou modifié(s) depuis la validation",
+            "lancez la vérification avant d'enregistrer",
+        )
+    archive = _inside(caf_dir / ARCHIVE / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), caf_dir)
+    committed: list[Path] = []
+    for path in files:
+        template = template_for_name(path.name)
+        if template is None:  # cannot happen for files written by save_upload
+            raise _refuse(path.name, "nom de fichier inattendu dans le téléversement")
+        for pattern in _source_of(template).file_patterns:
+            for old in sorted(caf_dir.glob(pattern)):
+                if old.is_file():
+                    archive.mkdir(parents=True, exist_ok=True)
+                    old.replace(archive / old.name)
+        target = _inside(caf_dir / path.name, caf_dir)
+        path.replace(target)
+        committed.append(target)
+    shutil.rmtree(directory, ignore_errors=True)
+    return committed

@@ -1,0 +1,137 @@
+"""Editor guard: anonymous refused on « Données » and its callbacks, password or proxy header accepted, no traces."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import flask
+import pytest
+from werkzeug.security import generate_password_hash
+
+from dashboard.auth import EDITOR_USER, install_auth, is_editor, is_protected
+from geodata.settings import Settings
+
+PASSWORD = "Perpignan-66!"
+HASH = generate_password_hash(PASSWORD)
+
+
+def make_app(settings: Settings, debug: bool = False) -> flask.Flask:
+    app = flask.Flask("essai")
+    app.debug = debug
+
+    @app.route("/")
+    def carte():
+        return "carte"
+
+    @app.route("/donnees")
+    def donnees():
+        return "données " + str(is_editor(flask.request))
+
+    @app.route("/donnees/televerser", methods=["POST"])
+    def televerser():
+        return "ok"
+
+    @app.route("/_dash-update-component", methods=["POST"])
+    def callback():
+        return flask.jsonify(protected=is_protected(flask.request), body=flask.request.get_json())
+
+    @app.route("/panne")
+    def panne():
+        raise RuntimeError("secret interne /srv/ctg/geodata/build.py ligne 42")
+
+    install_auth(app, settings)
+    return app
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def callback_body(output: str, inputs: list[dict]) -> dict:
+    return {"output": output, "outputs": {"id": output.split(".")[0], "property": "children"}, "inputs": inputs}
+
+
+@pytest.fixture
+def password_client():
+    return make_app(Settings(auth_password_hash=HASH)).test_client()
+
+
+def test_without_configuration_everything_is_open():
+    client = make_app(Settings()).test_client()
+    response = client.get("/donnees")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "données True"
+
+
+def test_anonymous_gets_a_french_401_on_protected_paths_only(password_client):
+    assert password_client.get("/").status_code == 200
+    for path in ("/donnees", "/donnees/", "/donnees/televerser"):
+        response = password_client.get(path) if path != "/donnees/televerser" else password_client.post(path)
+        assert response.status_code == 401, path
+        assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+        text = response.get_data(as_text=True)
+        assert "Accès réservé" in text
+        assert "« editeur »" in text
+    # A path that merely starts with the same letters is not the « Données » area.
+    assert password_client.get("/donneesXYZ").status_code == 404
+
+
+def test_good_password_passes_wrong_ones_do_not(password_client):
+    ok = password_client.get("/donnees", headers=basic(EDITOR_USER, PASSWORD))
+    assert ok.status_code == 200
+    assert ok.get_data(as_text=True) == "données True"
+    assert password_client.get("/donnees", headers=basic(EDITOR_USER, "mauvais")).status_code == 401
+    assert password_client.get("/donnees", headers=basic("admin", PASSWORD)).status_code == 401
+
+
+def test_dash_callbacks_touching_editor_components_are_protected(password_client):
+    upload = callback_body("donnees-resultat.children", [{"id": "donnees-upload", "property": "contents"}])
+    response = password_client.post("/_dash-update-component", json=upload)
+    assert response.status_code == 401
+    # Same callback as an editor: passes, and Dash can still read the body.
+    response = password_client.post("/_dash-update-component", json=upload, headers=basic(EDITOR_USER, PASSWORD))
+    assert response.status_code == 200
+    assert response.get_json() == {"protected": True, "body": upload}
+    # Map callbacks stay open; a pattern-matching id of the editor page is protected.
+    carte = callback_body("carte.figure", [{"id": "niveau", "property": "value"}])
+    assert password_client.post("/_dash-update-component", json=carte).status_code == 200
+    multi = callback_body(
+        "..carte.figure...statut.children..", [{"id": {"type": "donnees-version", "index": 2}, "property": "n_clicks"}]
+    )
+    assert password_client.post("/_dash-update-component", json=multi).status_code == 401
+
+
+def test_proxy_header_mode():
+    client = make_app(Settings(auth_header="X-Remote-User")).test_client()
+    response = client.get("/donnees")
+    assert response.status_code == 401
+    assert "WWW-Authenticate" not in response.headers  # the proxy authenticates, not the browser
+    assert client.get("/donnees", headers={"X-Remote-User": "m.dupont"}).status_code == 200
+    assert client.get("/donnees", headers={"X-Remote-User": "  "}).status_code == 401
+
+
+def test_failing_route_shows_a_short_french_page_without_trace(password_client):
+    response = password_client.get("/panne")
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    assert "Erreur interne" in text
+    assert "Traceback" not in text
+    assert "secret interne" not in text
+    assert "build.py" not in text
+    assert password_client.get("/inconnue").status_code == 404
+
+
+def test_debug_mode_lets_the_developer_see_the_error():
+    app = make_app(Settings(), debug=True)
+    app.testing = True  # propagate instead of the interactive debugger
+    with pytest.raises(RuntimeError, match="secret interne"):
+        app.test_client().get("/panne")
+
+
+def test_oversize_request_gets_a_french_413(password_client):
+    body = json.dumps({"x": "a" * (17 * 1024 * 1024)})
+    response = password_client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert "Fichier trop volumineux" in response.get_data(as_text=True)
