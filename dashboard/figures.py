@@ -68,19 +68,32 @@ def commune_opacity(model: DashboardModel, epci: str) -> float | list[float]:
     return [FULL_OPACITY if code == epci else DIM_OPACITY for code in model.epci_codes]
 
 
+HOVER_MATRIX_MAX = 5000
+"""Up to this many communes, the first figure carries the hover values of every indicator (a recolouring patch then
+stays ~1 KB); above it (national bundle) it carries only the current indicator's, patched with each change."""
+
+
+def compact_hover(model: DashboardModel) -> bool:
+    """Whether hover values travel with each indicator change instead of all at once in the first figure."""
+    return len(model.codes) > HOVER_MATRIX_MAX
+
+
 def hovertemplate(model: DashboardModel, indicator: str) -> str:
     """Hover of a commune: escaped name (``text``) and formatted value (``customdata``) of the indicator."""
     meta = model.columns[indicator].meta
     unit = f" ({escape_text(meta.unit)})" if meta.unit else ""
-    column = list(model.columns).index(indicator)
+    column = 0 if compact_hover(model) else list(model.columns).index(indicator)
     return f"<b>%{{text}}</b><br>{escape_text(meta.label)}{unit} : %{{customdata[{column}]}}<extra></extra>"
 
 
-def hover_matrix(model: DashboardModel) -> list[list[str]]:
+def hover_matrix(model: DashboardModel, indicator: str) -> list[list[str]]:
     """Formatted value of every indicator per commune, sent once in the first figure as ``customdata``.
 
-    Why: recolouring then only changes ``hovertemplate`` to point at another column, so a patch stays ~1 KB.
+    Why: recolouring then only changes ``hovertemplate`` to point at another column, so a patch stays ~1 KB. For a
+    national bundle that matrix would be tens of MB: only ``indicator``'s column is sent (see :func:`compact_hover`).
     """
+    if compact_hover(model):
+        return [[v] for v in escape_text_column(model.columns[indicator].display)]
     columns = [escape_text_column(col.display) for col in model.columns.values()]
     return [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in model.codes]
 
@@ -92,13 +105,16 @@ def escape_text_column(values: Sequence[str]) -> list[str]:
 
 def choropleth_values(model: DashboardModel, indicator: str, classes: Classification) -> dict[str, Any]:
     """The few values that recolour the communes for another indicator or classification (about 1 KB)."""
-    return {
+    values = {
         "z": list(classes.codes),
         "colorscale": classes.colorscale,
         "zmin": classes.zmin,
         "zmax": classes.zmax,
         "hovertemplate": hovertemplate(model, indicator),
     }
+    if compact_hover(model):
+        values["customdata"] = hover_matrix(model, indicator)
+    return values
 
 
 def layer_visibility(model: DashboardModel, layers: Sequence[str]) -> dict[int, bool]:
@@ -156,11 +172,10 @@ def build_map_figure(model: DashboardModel, state: ViewState, classes: Classific
                     locations=list(model.codes),
                     featureidkey="id",
                     text=[escape_text(name) for name in model.names],
-                    customdata=hover_matrix(model),
                     showscale=False,
                     marker={"line": {"color": "#ffffff", "width": 0.7}, "opacity": commune_opacity(model, state.epci)},
                     name="Communes",
-                    **values,
+                    **{"customdata": hover_matrix(model, state.indicator), **values},
                 )
             )
         elif key in {"qpv2015", "qpv2024"}:
