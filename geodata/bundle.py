@@ -110,13 +110,19 @@ def _read_table(path: Path) -> pd.DataFrame:
         if b"geo" in meta:
             gdf = gpd.read_parquet(path)
             if gdf.crs is None or gdf.crs.to_string() != WGS84:
-                raise BundleError(f"Bundle corrompu : {path.name} n'est pas en {WGS84} (trouvé {gdf.crs}).")
+                raise BundleError(
+                    f"Bundle corrompu : {path} n'est pas en {WGS84} (trouvé {gdf.crs}). Reconstruisez-le "
+                    "(ctg-carto data build) ou restaurez une version précédente."
+                )
             return gdf
         return pd.read_parquet(path)
     except BundleError:
         raise
     except Exception as exc:  # pyarrow raises several types for truncated or corrupt files
-        raise BundleError(f"Bundle corrompu : {path.name} illisible ({type(exc).__name__}: {exc}).") from None
+        raise BundleError(
+            f"Bundle corrompu : {path} illisible ({type(exc).__name__}). Reconstruisez-le (ctg-carto data build) "
+            "ou restaurez une version précédente."
+        ) from None
 
 
 def load_bundle(path: str | Path) -> Bundle:
