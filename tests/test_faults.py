@@ -95,7 +95,7 @@ def _break_manifest(path: Path) -> None:
 
 
 DAMAGES = {
-    "parquet tronqué": (_truncate_communes, "Bundle corrompu : .*communes.parquet illisible"),
+    "parquet tronqué": (_truncate_communes, "communes.parquet illisible"),
     "manifest cassé": (_break_manifest, "manifest.json illisible"),
 }
 
