@@ -3,6 +3,7 @@
     python -m bench.run build [--departement 66 all]
     python -m bench.run indicators [--departement 66 all]
     python -m bench.run app
+    python -m bench.run load [--users 50 200] [--seconds 60] [--workers 3] [--max-requests 200000]
 
 Results are printed and appended as JSON lines to ``bench/results/results.jsonl`` (git-ignored).
 """
@@ -64,8 +65,13 @@ def bench_build(departements: list[str]) -> None:
 def main() -> None:
     """Parse the bench name and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("bench", choices=["build", "indicators", "app"])
+    parser.add_argument("bench", choices=["build", "indicators", "app", "load"])
     parser.add_argument("--departement", nargs="+", default=["66", "all"])
+    parser.add_argument("--users", nargs="+", type=int, default=[50, 200], help="load: simulated users per run")
+    parser.add_argument("--seconds", type=float, default=60.0, help="load: duration of each run")
+    parser.add_argument("--workers", nargs="+", type=int, default=[3], help="load: gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="load: hard cap of requests per run")
+    parser.add_argument("--bundle", type=Path, default=None, help="load: bundle (default CTG_CARTO_BUNDLE)")
     args = parser.parse_args()
     if args.bench == "build":
         bench_build(args.departement)
@@ -73,6 +79,10 @@ def main() -> None:
         from bench.indicators import bench_indicators
 
         bench_indicators(args.departement, _record)
+    elif args.bench == "load":
+        from bench.load import bench_load
+
+        bench_load(_record, args.users, args.seconds, args.workers, args.max_requests, args.bundle)
     else:
         from bench.app import bench_app
 
