@@ -12,7 +12,10 @@ from typing import Any
 import dash
 import flask
 
-from dashboard import callbacks
+from dashboard import callbacks, presentation_callbacks  # noqa: F401 (registers the presentation callbacks)
+from dashboard.auth import install_auth
+from dashboard.donnees import register_donnees
+from dashboard.export_view import register_export_route
 from dashboard.layout import build_layout
 from dashboard.model import DashboardModel, build_model
 from dashboard.state import ViewState
@@ -93,9 +96,12 @@ def create_app(
         server.secret_key = settings.secret_key
     server.extensions[callbacks.EXTENSION] = model
     _register_geo_route(server, model)
+    register_export_route(server, model, bundle.manifest)
     state = ViewState()
     if state.indicator not in model.columns and model.columns:
         state = ViewState(indicator=next(iter(model.columns)))
     classes = model.classification(state.indicator, state.method, state.k, ())
     app.layout = build_layout(model, state, classes)
+    install_auth(server, settings)  # « Données » page and donnees-* callbacks reserved to editors
+    register_donnees(app, settings, bundle.manifest)  # wraps the layout: pages « Données » and « Aide »
     return app

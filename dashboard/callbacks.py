@@ -27,7 +27,7 @@ from dashboard.components import (
 from dashboard.figures import choropleth_values, commune_opacity, layer_visibility, trace_index, view_for_bounds
 from dashboard.format import parse_breaks
 from dashboard.model import ZONE_LAYERS, DashboardModel
-from dashboard.state import DEFAULT_INDICATOR, ViewState, parse_state, to_search
+from dashboard.state import DEFAULT_INDICATOR, ViewState, carry_meeting, parse_state, to_search
 
 EXTENSION = "ctg_carto"
 
@@ -105,7 +105,7 @@ def sync_url(search: str | None, *controls: Any) -> tuple[Any, ...]:
     model = current_model()
     if ctx.triggered_id in (None, ids.URL):
         return (no_update, *controls_from_state(model, parse_view(model, search)))
-    new_search = to_search(state_from_controls(*controls))
+    new_search = to_search(carry_meeting(state_from_controls(*controls), parse_state(search)))
     return (no_update if new_search == search else new_search, *(no_update for _ in _CONTROLS))
 
 

@@ -18,8 +18,10 @@ from dashboard.components import (
     make_table,
     method_options,
 )
+from dashboard.donnees import make_nav
 from dashboard.figures import build_map_figure
 from dashboard.model import ZONE_LAYERS, DashboardModel
+from dashboard.presentation_callbacks import make_meeting_toolbar, make_presentation_bar, make_print_caption
 from dashboard.state import ViewState
 
 SYNTHETIC_TEXT = "Données fictives"
@@ -180,6 +182,7 @@ def build_layout(model: DashboardModel, state: ViewState, classes: Classificatio
             dcc.Download(id=ids.DOWNLOAD),
             html.Header(
                 [
+                    make_nav(),
                     html.H1(title),
                     html.P(
                         "Offre d'accueil, structures, zonages et bonus territoire par commune : "
@@ -188,10 +191,13 @@ def build_layout(model: DashboardModel, state: ViewState, classes: Classificatio
                 ],
                 className="page-header",
             ),
+            make_meeting_toolbar(),
+            make_presentation_bar(),
             html.Main(
                 [
                     make_controls(model, state),
                     make_map_panel(model, state, classes),
+                    make_print_caption(),
                     html.Div(
                         [
                             html.Div(make_summary(model, state.epci), id=ids.SUMMARY, className="panel"),
@@ -230,5 +236,6 @@ def build_layout(model: DashboardModel, state: ViewState, classes: Classificatio
             html.Section(make_sources_panel(model), id=ids.SOURCES_PANEL, className="sources"),
         ],
         className="page",
+        id=ids.PAGE,
         lang="fr",
     )

@@ -3,6 +3,10 @@
 Query keys are French and short: ``indicateur``, ``classes`` (method), ``n`` (number of classes), ``seuils`` (manual
 breaks), ``couches`` (comma-separated layer keys; present even when empty so « no layer » survives a reload),
 ``epci``, ``commune``. Unknown or invalid values fall back to the defaults instead of breaking the page.
+
+Meeting keys (:mod:`dashboard.presentation`): ``presentation=1`` (projector mode), ``impression=1`` (print layout used
+by the export route), ``sequence`` (encoded stops, base64url) and ``arret`` (1-based stop number). They are not view
+controls, so :func:`carry_meeting` copies them onto the view the controls describe.
 """
 
 from __future__ import annotations
@@ -28,6 +32,26 @@ class ViewState:
     layers: tuple[str, ...] = DEFAULT_LAYERS
     epci: str = ""
     commune: str = ""
+    presentation: bool = False
+    impression: bool = False
+    sequence: str = ""
+    arret: int = 0
+
+
+SEQUENCE_MAX_CHARS = 6000
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+_YES = frozenset({"1", "oui", "true"})
+
+
+def carry_meeting(view: ViewState, previous: ViewState) -> ViewState:
+    """``view`` with the meeting keys of ``previous``: a control change in presentation mode stays in presentation."""
+    return replace(
+        view,
+        presentation=previous.presentation,
+        impression=previous.impression,
+        sequence=previous.sequence,
+        arret=previous.arret,
+    )
 
 
 def parse_state(
@@ -70,6 +94,13 @@ def parse_state(
     commune = one("commune")
     if commune is not None and (commune == "" or communes is None or commune in communes):
         state = replace(state, commune=commune)
+    state = replace(state, presentation=one("presentation") in _YES, impression=one("impression") in _YES)
+    sequence = one("sequence") or ""
+    if len(sequence) <= SEQUENCE_MAX_CHARS and set(sequence) <= _TOKEN_CHARS:
+        state = replace(state, sequence=sequence)
+    arret = one("arret")
+    if arret and arret.isdigit() and int(arret) <= 999:
+        state = replace(state, arret=int(arret))
     return state
 
 
@@ -87,4 +118,12 @@ def to_search(state: ViewState) -> str:
         params["epci"] = state.epci
     if state.commune:
         params["commune"] = state.commune
+    if state.presentation:
+        params["presentation"] = "1"
+    if state.impression:
+        params["impression"] = "1"
+    if state.arret:
+        params["arret"] = str(state.arret)
+    if state.sequence:
+        params["sequence"] = state.sequence
     return "?" + urlencode(params, safe=",")

@@ -1,0 +1,143 @@
+/* ctg-carto: presentation mode (keyboard, full screen) and print layout (map frozen as an image before printing).
+ * Keys only act in presentation mode and never while typing in a field: → / espace / Page suivante = next stop,
+ * ← / Page précédente = previous stop, Échap = leave (a first Échap in full screen is taken by the browser itself).
+ * The keys click the buttons of the presentation bar, so Dash callbacks do the work (see presentation_callbacks.py).
+ */
+(function () {
+  "use strict";
+
+  function mode(search) {
+    const query = new URLSearchParams(search || "");
+    if (query.get("presentation") === "1") { return "presentation"; }
+    if (query.get("impression") === "1") { return "impression"; }
+    return "";
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    ctgPresentation: {
+      viewport: function (search, previous) {
+        const next = { mode: mode(search), height: window.innerHeight, width: window.innerWidth };
+        if (previous && previous.mode === next.mode && previous.height === next.height) {
+          return window.dash_clientside.no_update;
+        }
+        return next;
+      },
+    },
+  });
+
+  function click(id) {
+    const button = document.getElementById(id);
+    if (button) { button.click(); }
+  }
+
+  function presenting() {
+    return document.querySelector(".page.presentation") !== null;
+  }
+
+  function typing(target) {
+    if (!target || !target.tagName) { return false; }
+    return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
+  }
+
+  function toggleFullscreen(on) {
+    const root = document.documentElement;
+    if (on && !document.fullscreenElement && root.requestFullscreen) {
+      root.requestFullscreen().catch(function () { /* refused (no user gesture): the mode works without it */ });
+    } else if (!on && document.fullscreenElement && document.exitFullscreen) {
+      document.exitFullscreen().catch(function () {});
+    }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!presenting() || typing(event.target) || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    const key = event.key;
+    if (key === "ArrowRight" || key === " " || key === "Spacebar" || key === "PageDown") {
+      event.preventDefault();
+      click("presentation-suivant");
+    } else if (key === "ArrowLeft" || key === "PageUp") {
+      event.preventDefault();
+      click("presentation-precedent");
+    } else if (key === "Escape" || key === "Esc") {
+      event.preventDefault();
+      click("presentation-quitter");
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    const target = event.target && event.target.closest ? event.target.closest("button") : null;
+    if (!target) { return; }
+    if (target.id === "mode-presentation") { toggleFullscreen(true); }
+    if (target.id === "presentation-plein-ecran") { toggleFullscreen(!document.fullscreenElement); }
+    if (target.id === "presentation-quitter") { toggleFullscreen(false); }
+  });
+
+  /* Print layout: a WebGL canvas prints as a blank rectangle, so once the map is drawn and the callbacks are quiet,
+   * put a PNG of the map (Plotly.toImage, same figure) in its place. Re-done if the map changes afterwards. */
+  let lastChange = Date.now();
+  let frozenAt = 0;
+
+  function graph() { return document.querySelector("#carte .js-plotly-plot"); }
+
+  function freeze() {
+    const gd = graph();
+    if (!gd || !window.Plotly || !document.querySelector(".page.impression")) { return; }
+    const sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    if (!sub || !sub.map || !sub.map.loaded()) { return; }
+    if (frozenAt >= lastChange || Date.now() - lastChange < 1200) { return; }
+    const started = Date.now();
+    window.Plotly.toImage(gd, { format: "png", width: gd.clientWidth, height: gd.clientHeight, scale: 2 })
+      .then(function (url) {
+        if (lastChange > started) { return; }
+        // Appended to <body> over the map (not inside React-managed nodes).
+        let img = document.getElementById("carte-image");
+        if (!img) {
+          img = document.createElement("img");
+          img.id = "carte-image";
+          img.alt = "Carte";
+          img.className = "map-image";
+          document.body.appendChild(img);
+        }
+        const box = gd.getBoundingClientRect();
+        img.src = url;
+        Object.assign(img.style, {
+          position: "absolute",
+          left: box.left + window.scrollX + "px",
+          top: box.top + window.scrollY + "px",
+          width: box.width + "px",
+          height: box.height + "px",
+        });
+        document.documentElement.classList.add("carte-figee");
+        frozenAt = Date.now();
+      })
+      .catch(function () {});
+  }
+
+  function watch() {
+    const gd = graph();
+    if (gd && gd.on && !gd.dataset.ctgWatched) {
+      gd.dataset.ctgWatched = "1";
+      gd.on("plotly_afterplot", function () { lastChange = Date.now(); });
+      gd.on("plotly_relayout", function () { lastChange = Date.now(); });
+    }
+    freeze();
+  }
+
+  function mapDrawn() {
+    const gd = graph();
+    const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    return !!(sub && sub.map && sub.map.loaded() && sub.map.areTilesLoaded());
+  }
+
+  /* Asked by the export (dashboard/export_view.py) through the DevTools protocol before it captures the page. */
+  window.ctgCarto = {
+    ready: function () {
+      return document.querySelector(".page.impression") !== null && mapDrawn()
+        && document.querySelector("[data-dash-is-loading]") === null && Date.now() - lastChange > 1000;
+    },
+    frozen: function () { return frozenAt >= lastChange && frozenAt > 0; },
+  };
+
+  window.setInterval(function () {
+    if (document.querySelector(".page.impression")) { watch(); }
+  }, 300);
+})();

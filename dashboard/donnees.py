@@ -1,0 +1,398 @@
+"""Pages « Données » (dépôt des extraits Caf, reconstruction, versions) and « Aide » (guide utilisateur).
+
+Same Dash app as the map: the three pages are in the layout from the start and a clientside callback on
+``dcc.Location.pathname`` shows one of them (``/`` the map, ``/donnees``, ``/aide``), so the map's callbacks and its URL
+state are untouched. The header links are plain ``<a href>`` (a full page load): that is what lets the HTTP guard of
+:mod:`dashboard.auth` ask an anonymous visitor of ``/donnees`` for the editor password before the page appears.
+
+Every id of the « Données » page starts with :data:`dashboard.auth.EDITOR_ID_PREFIX`, so its callbacks are reserved to
+editors. Text from files (names, messages) is always given to Dash as text, never as HTML.
+
+Switching to a rebuilt bundle: the running workers keep the model they loaded (the map, its legends and the geometry
+URL are built from it once). After a rebuild the page compares :func:`geodata.rebuild.current_version` with the
+version loaded at start-up and says « Nouveau bundle prêt » with what to do: restart the service (``kill -HUP`` of the
+gunicorn master reloads the workers without dropping connections), then reload the page. A hot swap inside the workers
+would need a per-request layout and routes reading a mutable model: not worth the risk for a monthly operation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dash
+import flask
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from dashboard import ids
+from geodata.caf_extracts import TEMPLATES
+from geodata.errors import Problem
+from geodata.settings import PROJECT_ROOT
+from geodata.upload import UploadLimits
+
+EXTENSION = "ctg_carto_donnees"
+"""Key of :class:`DonneesConfig`-like dict in ``server.extensions``: settings, loaded manifest and version."""
+
+TEMPLATES_DIR = PROJECT_ROOT / "docs" / "templates"
+GUIDE_FILE = PROJECT_ROOT / "docs" / "guide-utilisateur.md"
+GUIDE_IMAGES = PROJECT_ROOT / "docs" / "guide"
+TEMPLATE_ROUTE = "/modeles"
+GUIDE_IMAGE_ROUTE = "/aide/images"
+RESTORE_TYPE = "donnees-restaurer"
+"""Type of the pattern-matching ids of the « Restaurer » buttons (one per bundle version)."""
+POLL_MS = 1500
+
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]+\.(csv|xlsx)$")
+_IMAGE_NAME = re.compile(r"^[a-z0-9_-]+\.png$")
+_GUIDE_IMAGE_LINK = re.compile(r"\]\(guide/([a-z0-9_-]+\.png)\)")
+
+REPORT_COLUMNS = ("Fichier", "Ligne", "Colonne", "Gravité", "Problème", "Suggestion")
+STATE_LABELS = {"running": "en cours", "ok": "terminée", "failed": "échouée", "none": "aucune"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pure helpers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _megabytes(n: int) -> str:
+    value = n / (1024 * 1024)
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def limits_text(limits: UploadLimits) -> str:
+    """The upload limits in one French sentence (shown beside the upload area)."""
+    kinds = " ou ".join(s.lstrip(".").upper() for s in limits.suffixes)
+    return (
+        f"Formats acceptés : {kinds}. Au plus {_megabytes(limits.max_bytes)} Mo et "
+        f"{_thousands(limits.max_rows)} lignes par fichier ; plusieurs fichiers (un par modèle) en une fois."
+    )
+
+
+def has_blocking(problems: Iterable[Problem]) -> bool:
+    """Whether one problem blocks the import (severity « erreur »)."""
+    return any(p.severity == "erreur" for p in problems)
+
+
+def report_rows(problems: Sequence[Problem]) -> list[dict[str, str]]:
+    """One row of text per problem, errors first (stable order otherwise), for the validation report."""
+    ordered = sorted(problems, key=lambda p: p.severity != "erreur")
+    return [
+        {
+            "Fichier": p.file,
+            "Ligne": "" if p.row is None else str(p.row),
+            "Colonne": p.column or "",
+            "Gravité": "erreur" if p.severity == "erreur" else "avertissement",
+            "Problème": p.message,
+            "Suggestion": p.suggestion,
+        }
+        for p in ordered
+    ]
+
+
+def make_report(problems: Sequence[Problem], files: Sequence[str]) -> Component:
+    """Validation report: a table of problems (text only) or a « no problem » line; nothing changes before confirm."""
+    if not files and not problems:
+        return html.P("Aucun fichier déposé pour l'instant.", className="muted")
+    errors = sum(p.severity == "erreur" for p in problems)
+    warnings = len(problems) - errors
+    checked = f"Fichier(s) vérifié(s) : {', '.join(files)}." if files else "Aucun fichier accepté."
+    if errors:
+        verdict = (
+            f"{errors} erreur(s) bloquante(s), {warnings} avertissement(s) : corrigez le fichier dans le tableur "
+            "puis déposez-le à nouveau. Rien n'a été modifié."
+        )
+    elif warnings:
+        verdict = f"Aucune erreur bloquante, {warnings} avertissement(s) : vous pouvez confirmer."
+    else:
+        verdict = "Aucun problème : vous pouvez confirmer."
+    children: list[Component] = [html.P(checked), html.P(verdict, className="error" if errors else "ok")]
+    if problems:
+        rows = report_rows(problems)
+        children.append(
+            html.Table(
+                [
+                    html.Thead(html.Tr([html.Th(c, scope="col") for c in REPORT_COLUMNS])),
+                    html.Tbody(
+                        [
+                            html.Tr([html.Td(row[c]) for c in REPORT_COLUMNS], className=f"severite-{row['Gravité']}")
+                            for row in rows
+                        ]
+                    ),
+                ],
+                className="report-table",
+            )
+        )
+    return html.Div(children)
+
+
+def make_progress(status: Mapping[str, Any]) -> Component:
+    """State and progress lines of the last rebuild."""
+    state = str(status.get("state") or "none")
+    if state == "none":
+        return html.P("Aucune reconstruction lancée depuis cette installation.", className="muted")
+    head = f"Dernière reconstruction : {STATE_LABELS.get(state, state)}"
+    if status.get("started"):
+        head += f" (lancée le {status['started']}"
+        head += f", finie le {status['finished']})" if status.get("finished") else ")"
+    lines = [str(line) for line in status.get("lines") or []]
+    return html.Div(
+        [
+            html.P(head, className=f"rebuild-{state}"),
+            html.Pre("\n".join(lines[-40:]), className="rebuild-lines"),
+        ]
+    )
+
+
+def make_versions(rows: Sequence[Mapping[str, Any]]) -> Component:
+    """Table of bundle versions, newest first, with a « Restaurer » button (confirm dialog) for the others."""
+    if not rows:
+        return html.P("Aucune version de bundle enregistrée.", className="muted")
+    body = []
+    for row in rows:
+        name = str(row["name"])
+        if row.get("current"):
+            action: Component = html.Strong("version actuelle")
+        else:
+            action = dcc.ConfirmDialogProvider(
+                html.Button("Restaurer", className="button", type="button"),
+                id={"type": RESTORE_TYPE, "version": name},
+                message=f"Restaurer la version {name} ? La carte l'affichera après le redémarrage du service ; "
+                "la version actuelle reste disponible dans cette liste.",
+            )
+        body.append(
+            html.Tr(
+                [
+                    html.Td(name),
+                    html.Td(str(row.get("built_at") or "")),
+                    html.Td(str(row.get("layers", ""))),
+                    html.Td("oui" if row.get("synthetic") else "non"),
+                    html.Td(action),
+                ]
+            )
+        )
+    head = html.Tr([html.Th(c, scope="col") for c in ("Version", "Construite le", "Couches", "Fictives", "")])
+    return html.Table([html.Thead(head), html.Tbody(body)], className="report-table")
+
+
+def make_layers(manifest: Mapping[str, Any]) -> Component:
+    """Layers present in the bundle (title, publisher, vintage, rows) and missing ones with how to add them."""
+    layers = manifest.get("layers") or {}
+    present = [
+        html.Li(
+            f"{info.get('title', key)} — {info.get('publisher', '')}, {info.get('vintage', '')} "
+            f"({info.get('rows', '?')} lignes{' ; données fictives' if info.get('synthetic') else ''})"
+        )
+        for key, info in sorted(layers.items(), key=lambda item: str(item[1].get("title", item[0])))
+    ]
+    missing = [
+        html.Li(
+            [html.Strong(str(m.get("title") or m.get("layer") or m.get("id") or "?")), " : ", str(m.get("howto", ""))]
+        )
+        for m in manifest.get("missing") or []
+    ]
+    return html.Div(
+        [
+            html.H3(f"Couches présentes ({len(present)})"),
+            html.Ul(present) if present else html.P("Aucune.", className="muted"),
+            html.H3(f"Couches absentes ({len(missing)}) et comment les ajouter"),
+            html.Ul(missing) if missing else html.P("Aucune : toutes les couches sont là.", className="muted"),
+        ]
+    )
+
+
+def reload_notice(loaded: str, current: str) -> str:
+    """« Nouveau bundle prêt » when the bundle on disk is not the one this worker serves; "" otherwise."""
+    if not current or current == loaded:
+        return ""
+    return (
+        f"Nouveau bundle prêt (version {current}) : la carte l'affichera après le redémarrage du service "
+        "(administrateur : « systemctl reload ctg-carto » ou « kill -HUP » du processus principal de gunicorn), "
+        "puis rechargez la page."
+    )
+
+
+def template_files(directory: Path = TEMPLATES_DIR) -> list[tuple[str, list[str]]]:
+    """Downloadable template files per template title: blank XLSX, blank CSV, filled example (those present)."""
+    present = {p.name for p in Path(directory).glob("*") if _TEMPLATE_NAME.match(p.name)}
+    groups = []
+    for template in TEMPLATES:
+        names = [f"{template.id}.xlsx", f"{template.id}.csv", f"{template.id}_exemple.csv"]
+        groups.append((template.title.removesuffix(" — extrait Caf"), [n for n in names if n in present]))
+    return [(title, names) for title, names in groups if names]
+
+
+def safe_file(name: str, directory: Path, pattern: re.Pattern[str]) -> Path | None:
+    """``directory/name`` if ``name`` is a plain allowed file name of an existing file there, else None."""
+    if not isinstance(name, str) or not pattern.match(name):
+        return None
+    path = (Path(directory) / name).resolve()
+    if path.parent != Path(directory).resolve() or not path.is_file():
+        return None
+    return path
+
+
+def guide_markdown(text: str) -> str:
+    """The guide's Markdown with its images (``guide/x.png``, relative to ``docs/``) pointing at the image route."""
+    return _GUIDE_IMAGE_LINK.sub(lambda m: f"]({GUIDE_IMAGE_ROUTE}/{m.group(1)})", text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Layout
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def make_nav() -> html.Nav:
+    """Header links between the pages (plain links: a full load, so ``/donnees`` can ask for the password)."""
+    return html.Nav(
+        [html.A("Carte", href="/"), html.A("Données", href="/donnees"), html.A("Aide", href="/aide")],
+        className="page-nav",
+        **{"aria-label": "Pages"},
+    )
+
+
+def _section(title: str, *children: Any) -> html.Section:
+    return html.Section([html.H2(title), *children], className="panel donnees-section")
+
+
+def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = TEMPLATES_DIR) -> html.Div:
+    """The « Données » page (hidden until the URL is ``/donnees``); its dynamic parts are filled by callbacks."""
+    limits = limits or UploadLimits()
+    template_list = html.Ul(
+        [
+            html.Li(
+                [f"{title} : "]
+                + [
+                    item
+                    for k, name in enumerate(names)
+                    for item in ([", "] if k else []) + [html.A(name, href=f"{TEMPLATE_ROUTE}/{name}", download=name)]
+                ]
+            )
+            for title, names in template_files(templates_dir)
+        ]
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ids.DONNEES_TOKEN, storage_type="memory"),
+            dcc.Interval(id=ids.DONNEES_INTERVAL, interval=POLL_MS, disabled=True),
+            html.Header(
+                [
+                    make_nav(),
+                    html.H1("Données : extraits Caf et reconstruction de la carte"),
+                    html.P(
+                        "Déposez un extrait rempli à partir d'un modèle : il est vérifié d'abord, rien ne change "
+                        "avant votre confirmation. L'ancien fichier est archivé, jamais effacé."
+                    ),
+                ],
+                className="page-header",
+            ),
+            html.P(id=ids.DONNEES_RELOAD, className="reload-notice", role="status"),
+            _section(
+                "1. Modèles vierges",
+                html.P("Partez toujours d'un modèle : en-têtes exacts, une ligne par structure.", className="hint"),
+                template_list,
+            ),
+            _section(
+                "2. Déposer et vérifier",
+                dcc.Upload(
+                    html.Div(["Glissez vos fichiers ici ou ", html.A("choisissez-les", href="#")]),
+                    id=ids.DONNEES_UPLOAD,
+                    multiple=True,
+                    accept=",".join(limits.suffixes),
+                    max_size=limits.max_bytes,
+                    className="upload-zone",
+                ),
+                html.P(limits_text(limits), id=ids.DONNEES_LIMITS, className="hint"),
+                html.Div(make_report([], []), id=ids.DONNEES_REPORT, **{"aria-live": "polite"}),
+            ),
+            _section(
+                "3. Confirmer et reconstruire",
+                html.Button(
+                    "Confirmer et reconstruire",
+                    id=ids.DONNEES_CONFIRM,
+                    className="button",
+                    n_clicks=0,
+                    disabled=True,
+                ),
+                html.P(id=ids.DONNEES_MESSAGE, role="status"),
+                html.Div(id=ids.DONNEES_PROGRESS, **{"aria-live": "polite"}),
+            ),
+            _section(
+                "4. Versions du bundle",
+                html.P(id=ids.DONNEES_RESTORE_MESSAGE, role="status"),
+                html.Div(id=ids.DONNEES_VERSIONS),
+            ),
+            _section("5. Couches du bundle actuel", html.Div(id=ids.DONNEES_LAYERS)),
+        ],
+        id=ids.DONNEES_PAGE,
+        className="page donnees",
+        hidden=True,
+    )
+
+
+def make_aide_page(markdown: str) -> html.Div:
+    """The « Aide » page: the user guide rendered as Markdown (no raw HTML)."""
+    return html.Div(
+        [
+            html.Header([make_nav()], className="page-header"),
+            dcc.Markdown(guide_markdown(markdown), className="guide", link_target="_self"),
+        ],
+        id=ids.AIDE_PAGE,
+        className="page aide",
+        hidden=True,
+    )
+
+
+ROUTER_JS = """
+function(path) {
+    const keep = window.dash_clientside.no_update;
+    const page = ((path || "/").replace(/\\/+$/, "") || "/");
+    const donnees = page === "/donnees", aide = page === "/aide";
+    if (donnees || aide) { document.title = donnees ? "Données - ctg-carto" : "Aide - ctg-carto"; }
+    return [donnees || aide ? true : keep, donnees ? false : keep, aide ? false : keep];
+}
+"""
+
+
+def _send(path: Path | None, as_attachment: bool) -> flask.Response:
+    if path is None:
+        flask.abort(404)
+    response = flask.send_file(path, as_attachment=as_attachment, download_name=path.name, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any]) -> None:
+    """Add the « Données » and « Aide » pages to ``app`` (after its layout is set), their routes and callbacks.
+
+    ``manifest`` is the one of the bundle the app was built from (shown when ``settings.bundle`` has none).
+    """
+    from dashboard import donnees_callbacks  # noqa: F401 (registers the callbacks of the page)
+    from geodata.rebuild import current_version
+
+    server = app.server
+    server.extensions[EXTENSION] = {
+        "settings": settings,
+        "manifest": dict(manifest),
+        "loaded_version": current_version(settings),
+        "limits": UploadLimits(),
+    }
+    guide = GUIDE_FILE.read_text(encoding="utf-8") if GUIDE_FILE.is_file() else "# Guide\n\nGuide absent."
+    app.layout = html.Div([app.layout, make_donnees_page(), make_aide_page(guide)], className="pages")
+    server.add_url_rule(
+        f"{TEMPLATE_ROUTE}/<name>",
+        "ctg_modeles",
+        lambda name: _send(safe_file(name, TEMPLATES_DIR, _TEMPLATE_NAME), as_attachment=True),
+    )
+    server.add_url_rule(
+        f"{GUIDE_IMAGE_ROUTE}/<name>",
+        "ctg_aide_images",
+        lambda name: _send(safe_file(name, GUIDE_IMAGES, _IMAGE_NAME), as_attachment=False),
+    )
