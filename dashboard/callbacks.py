@@ -104,7 +104,10 @@ def sync_url(search: str | None, *controls: Any) -> tuple[Any, ...]:
     """One callback both ways (Dash allows this loop inside a single callback): URL → controls on load, else back."""
     model = current_model()
     if ctx.triggered_id in (None, ids.URL):
-        return (no_update, *controls_from_state(model, parse_view(model, search)))
+        # Only controls whose value differs: setting a control to its current value would still fire every
+        # dependent callback (Dash does not compare), i.e. a cascade of redraws on every page load.
+        wanted = controls_from_state(model, parse_view(model, search))
+        return (no_update, *(no_update if new == old else new for new, old in zip(wanted, controls, strict=True)))
     new_search = to_search(carry_meeting(state_from_controls(*controls), parse_state(search)))
     return (no_update if new_search == search else new_search, *(no_update for _ in _CONTROLS))
 

@@ -8,6 +8,7 @@ from contextvars import copy_context
 import openpyxl
 import pandas as pd
 import pytest
+from dash import no_update
 from plotly.io.json import to_json_plotly
 
 from dashboard import callbacks, ids
@@ -200,8 +201,12 @@ def test_url_sync_both_ways(app):
         with app.server.app_context():
             return copy_context().run(call)
 
-    out = run(ids.URL, "?indicateur=taux_pauvrete&classes=jenks&n=4&couches=eaje,zrr&commune=66136")
-    assert out[1:] == ("taux_pauvrete", "jenks", 4, "", ["eaje"], ["zrr"], "", "66136")
+    defaults = ("population", "quantiles", 5, "", ["eaje", "france_services"], ["epci"], "", None)
+    out = run(ids.URL, "?indicateur=taux_pauvrete&classes=jenks&n=4&couches=eaje,zrr&commune=66136", *defaults)
+    # Controls already showing the linked value are left alone (no redraw cascade on page load).
+    assert out[1:] == ("taux_pauvrete", "jenks", 4, no_update, ["eaje"], ["zrr"], no_update, "66136")
+    out = run(ids.URL, "", *defaults)
+    assert [v for v in out if v is not no_update] == []
     out = run(ids.EPCI_DROPDOWN, "", "eaje_places", "egaux", 3, "", ["eaje"], [], "200027183", None)
     assert out[0] == "?indicateur=eaje_places&classes=egaux&n=3&couches=eaje&epci=200027183"
 
