@@ -156,8 +156,8 @@ def _write_web(base: CommuneBase, layers: dict[str, pd.DataFrame], web_dir: Path
         entries["contexte"] = write_geojson(
             feature_collection(
                 context["code"].tolist(),
-                simplify_coverage(context.geometry, SIMPLIFY_DEG * 4),
-                [{"nom": n} for n in context["nom"]],
+                simplify_coverage(context.geometry, SIMPLIFY_DEG * 10),
+                [{} for _ in context["nom"]],  # grey background: no hover, no name needed
             ),
             web_dir / "contexte.json",
         )
