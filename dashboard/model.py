@@ -128,10 +128,31 @@ ZONE_LAYERS: dict[str, str] = {
     "qpv2015": "QPV 2015 (périmètres)",
     "zrr": "ZRR 2017 : communes classées",
     "frr": "FRR 2025 : communes classées",
+    "ctg": "CTG signée (extrait Caf) : communes couvertes",
 }
 """Toggleable zone layers: key → French label (the vintage is in the label)."""
 
-ZONE_COLORS = {"epci": "#444444", "qpv2024": "#CC79A7", "qpv2015": "#882255", "zrr": "#009E73", "frr": "#E69F00"}
+ZONE_COLORS = {
+    "epci": "#444444",
+    "qpv2024": "#CC79A7",
+    "qpv2015": "#882255",
+    "zrr": "#009E73",
+    "frr": "#E69F00",
+    "ctg": "#0072B2",
+}
+
+
+def ctg_status_by_commune(ctg: Any, communes: Any) -> dict[str, str]:
+    """CTG status of each commune: its own row in the CAF list, else its EPCI's (« inconnu » when neither)."""
+    if ctg is None or not len(ctg):
+        return {}
+    rows = ctg.to_dict("records")
+    by_commune = {str(r["code"]): str(r["statut"]) for r in rows if str(r.get("niveau", "")) == "commune"}
+    by_epci = {str(r["code"]): str(r["statut"]) for r in rows if str(r.get("niveau", "")) == "epci"}
+    return {
+        str(code): by_commune.get(str(code), by_epci.get(str(epci), "inconnu"))
+        for code, epci in zip(communes["code"], communes["epci_code"], strict=True)
+    }
 
 
 @dataclass(frozen=True)
@@ -389,6 +410,10 @@ def _zones(
         for row in frr.to_dict("records"):
             if str(row["code_commune"]) in per_commune:
                 per_commune[str(row["code_commune"])].append(("FRR 2025", _text(row.get("classement"))))
+    statuses = ctg_status_by_commune(bundle.layer("caf_ctg"), bundle.communes)
+    if statuses:
+        # The commune card shows the status itself (from ``ctg``): only the map layer is built here.
+        zones["ctg"] = tuple(sorted(code for code, status in statuses.items() if status == "signée"))
     for name in ("qpv2015", "qpv2024"):
         qpv = bundle.layer(name)
         if qpv is None:

@@ -218,3 +218,15 @@ def test_selection_patch_outlines_one_commune(app_context, model):
     assert ops == {"locations": ["66136"], "z": [0]}
     ops = {op["location"][-1]: op["params"]["value"] for op in _operations(update_map_selection(None))}
     assert ops == {"locations": [], "z": []}
+
+
+def test_ctg_status_follows_the_commune_row_then_its_epci():
+    import geopandas as gpd
+    import pandas as pd
+
+    from dashboard.model import ctg_status_by_commune
+
+    communes = gpd.GeoDataFrame({"code": ["66001", "66002", "66003"], "epci_code": ["E1", "E1", "E2"]})
+    ctg = pd.DataFrame({"niveau": ["epci", "commune"], "code": ["E1", "66002"], "statut": ["signée", "en cours"]})
+    assert ctg_status_by_commune(ctg, communes) == {"66001": "signée", "66002": "en cours", "66003": "inconnu"}
+    assert ctg_status_by_commune(None, communes) == {}
