@@ -213,9 +213,8 @@ def reload_notice(loaded: str, current: str) -> str:
     if not current or current == loaded:
         return ""
     return (
-        f"Nouveau bundle prêt (version {current}) : la carte l'affichera après le redémarrage du service "
-        "(administrateur : « systemctl reload ctg-carto » ou « kill -HUP » du processus principal de gunicorn), "
-        "puis rechargez la page."
+        f"Nouveau bundle prêt (version {current}) : le service le charge à la prochaine requête ; "
+        "rechargez la page pour afficher la nouvelle carte."
     )
 
 
@@ -369,8 +368,14 @@ def _send(path: Path | None, as_attachment: bool) -> flask.Response:
     return response
 
 
+def with_pages(map_page: Any) -> html.Div:
+    """The whole layout: the map page beside the « Données » and « Aide » pages (shown by URL path)."""
+    guide = GUIDE_FILE.read_text(encoding="utf-8") if GUIDE_FILE.is_file() else "# Guide\n\nGuide absent."
+    return html.Div([map_page, make_donnees_page(), make_aide_page(guide)], className="pages")
+
+
 def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any]) -> None:
-    """Add the « Données » and « Aide » pages to ``app`` (after its layout is set), their routes and callbacks.
+    """Add the routes and callbacks of the « Données » and « Aide » pages (their layout: :func:`with_pages`).
 
     ``manifest`` is the one of the bundle the app was built from (shown when ``settings.bundle`` has none).
     """
@@ -384,8 +389,6 @@ def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any])
         "loaded_version": current_version(settings),
         "limits": UploadLimits(),
     }
-    guide = GUIDE_FILE.read_text(encoding="utf-8") if GUIDE_FILE.is_file() else "# Guide\n\nGuide absent."
-    app.layout = html.Div([app.layout, make_donnees_page(), make_aide_page(guide)], className="pages")
     server.add_url_rule(
         f"{TEMPLATE_ROUTE}/<name>",
         "ctg_modeles",

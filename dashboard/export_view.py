@@ -261,14 +261,16 @@ def _error(status: int, message: str) -> flask.Response:
 
 def register_export_route(server: flask.Flask, model: DashboardModel, manifest: Mapping[str, Any] | None) -> None:
     """Add ``/export/vue.png`` and ``/export/vue.pdf`` and keep the bundle date for the print caption."""
-    from dashboard.callbacks import parse_view
+    from dashboard.callbacks import current_model, parse_view
 
+    del model  # read per request: a new bundle may have been switched in since start-up (dashboard.app)
     server.extensions[EXTENSION] = {"built_at": str((manifest or {}).get("built_at", "") or "")}
 
     def export(kind: str) -> flask.Response:
         if kind not in MEDIA:
             flask.abort(404)
         query = flask.request.query_string.decode("utf-8", "replace")
+        model = current_model()
         view = export_state(parse_view(model, "?" + query))
         url = flask.request.host_url.rstrip("/") + "/" + to_search(view)
         try:

@@ -24,7 +24,7 @@ def _walk(component):
 
 
 def test_every_id_exists_exactly_once(app):
-    found = Counter(c.id for c in _walk(app.layout) if getattr(c, "id", None))
+    found = Counter(c.id for c in _walk(app.layout()) if getattr(c, "id", None))
     assert set(found) == ID_VALUES
     assert all(count == 1 for count in found.values())
 
@@ -53,7 +53,7 @@ def test_no_dangerous_html_anywhere():
 
 
 def test_indicator_picker_is_grouped_by_theme_and_lists_mappable_indicators_only(app):
-    picker = next(c for c in _walk(app.layout) if getattr(c, "id", None) == ids.INDICATOR_DROPDOWN)
+    picker = next(c for c in _walk(app.layout()) if getattr(c, "id", None) == ids.INDICATOR_DROPDOWN)
     values = [o["value"] for o in picker.options]
     headers = [o["label"] for o in picker.options if o.get("disabled")]
     assert headers == ["— Contexte —", "— Offre —", "— Accès —", "— Sous-dotation —"]
@@ -63,6 +63,6 @@ def test_indicator_picker_is_grouped_by_theme_and_lists_mappable_indicators_only
 
 
 def test_epci_filter_starts_with_whole_departement(app, model):
-    dropdown = next(c for c in _walk(app.layout) if getattr(c, "id", None) == ids.EPCI_DROPDOWN)
+    dropdown = next(c for c in _walk(app.layout()) if getattr(c, "id", None) == ids.EPCI_DROPDOWN)
     assert dropdown.options[0] == {"label": "Tout le département", "value": ""}
     assert len(dropdown.options) == 1 + len(model.epci_names)
