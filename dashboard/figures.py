@@ -83,7 +83,12 @@ def hovertemplate(model: DashboardModel, indicator: str) -> str:
     meta = model.columns[indicator].meta
     unit = f" ({escape_text(meta.unit)})" if meta.unit else ""
     column = 0 if compact_hover(model) else list(model.columns).index(indicator)
-    return f"<b>%{{text}}</b><br>{escape_text(meta.label)}{unit} : %{{customdata[{column}]}}<extra></extra>"
+    extra = ""
+    if indicator == "sous_dotation" and "bonus_montant" in model.columns and not compact_hover(model):
+        # The under-served map answers « and what would the CAF pay here? » on hover (bonus per new place).
+        bonus = list(model.columns).index("bonus_montant")
+        extra = f"<br>Bonus territoire (place nouvelle) : %{{customdata[{bonus}]}} €"
+    return f"<b>%{{text}}</b><br>{escape_text(meta.label)}{unit} : %{{customdata[{column}]}}{extra}<extra></extra>"
 
 
 def hover_matrix(model: DashboardModel, indicator: str) -> list[list[str]]:

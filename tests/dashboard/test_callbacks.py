@@ -230,3 +230,18 @@ def test_ctg_status_follows_the_commune_row_then_its_epci():
     ctg = pd.DataFrame({"niveau": ["epci", "commune"], "code": ["E1", "66002"], "statut": ["signée", "en cours"]})
     assert ctg_status_by_commune(ctg, communes) == {"66001": "signée", "66002": "en cours", "66003": "inconnu"}
     assert ctg_status_by_commune(None, communes) == {}
+
+
+def test_under_served_hover_also_gives_the_bonus_per_new_place(bundle_66_demo):
+    from dashboard.figures import hovertemplate
+    from dashboard.model import build_model
+    from geodata.settings import Settings
+    from indicators.compute import compute_indicators
+    from indicators.registry import REGISTRY
+
+    real = build_model(bundle_66_demo, compute_indicators(bundle_66_demo), REGISTRY, Settings())
+    columns = list(real.columns)
+    template = hovertemplate(real, "sous_dotation")
+    assert f"%{{customdata[{columns.index('sous_dotation')}]}}" in template
+    assert f"Bonus territoire (place nouvelle) : %{{customdata[{columns.index('bonus_montant')}]}} €" in template
+    assert "Bonus territoire" not in hovertemplate(real, "population")
