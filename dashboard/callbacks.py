@@ -15,6 +15,7 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, no_update
 
 from dashboard import ids
 from dashboard.components import (
+    commune_options,
     export_frame,
     make_commune_card,
     make_layer_legend,
@@ -259,6 +260,20 @@ def update_table(indicator: str, epci: str) -> tuple[Any, Any, Any]:
     if indicator not in model.columns:
         return no_update, no_update, no_update
     return table_rows(model, indicator, epci or ""), table_columns(model, indicator), make_summary(model, epci or "")
+
+
+@callback(
+    Output(ids.COMMUNE_DROPDOWN, "options"),
+    Input(ids.COMMUNE_DROPDOWN, "search_value"),
+    State(ids.COMMUNE_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_commune_options(search: str | None, selected: str | None) -> Any:
+    """National bundle: commune options matching what the user types (a département has them all from the start)."""
+    model = current_model()
+    if not model.large or not search:
+        return no_update
+    return commune_options(model, search, selected or "")
 
 
 def click_target(click: dict | None) -> tuple[str, str, int]:

@@ -135,7 +135,34 @@ def make_summary(model: DashboardModel, epci: str) -> html.Div:
     for layer in model.point_layers:
         count = sum(1 for c in layer.communes if c in codes)
         lines.append(html.Li(f"{layer.spec.label} : {count}"))
+    if model.large and not epci:
+        lines.append(html.Li("Tableau des communes : choisissez un EPCI (territoire national)."))
     return html.Div([html.H2(scope), html.Ul(lines, className="summary-list")])
+
+
+def commune_options(model: DashboardModel, search: str = "", selected: str = "", limit: int = 30) -> list[dict]:
+    """Options of the commune picker: all communes for a département; for the national bundle only those matching
+    ``search`` (name or INSEE code, accents and case ignored) plus the selected one, fetched as the user types."""
+    pairs = sorted(zip(model.codes, model.names, strict=True), key=lambda item: item[1])
+    if model.large:
+        wanted = _fold(search.strip())
+        matches = [
+            (code, name)
+            for code, name in pairs
+            if len(wanted) >= 2 and (code.startswith(wanted) or wanted in _fold(name))
+        ][:limit]
+        keep = {code for code, _ in matches}
+        if selected and selected not in keep and model.index_of(selected) is not None:
+            matches.insert(0, (selected, model.names[model.index_of(selected)]))
+        pairs = matches
+    return [{"label": f"{name} ({code})", "value": code, "search": f"{name} {code}"} for code, name in pairs]
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _nearest(model: DashboardModel, code: str, limit: int = 3) -> list[tuple[str, str, float]]:
@@ -313,9 +340,14 @@ def table_columns(model: DashboardModel, indicator: str) -> list[dict[str, Any]]
 
 
 def table_rows(model: DashboardModel, indicator: str, epci: str) -> list[dict[str, Any]]:
-    """Rows of the communes in the selection for the table (secret and n.d. spelled out in « État »)."""
+    """Rows of the communes in the selection for the table (secret and n.d. spelled out in « État »).
+
+    A national bundle lists a table only once an EPCI is chosen (34 867 rows would weigh several MB per change).
+    """
     col = model.columns[indicator]
-    rows = []
+    rows: list[dict[str, Any]] = []
+    if model.large and not epci:
+        return rows
     for i, keep in enumerate(model.mask(epci)):
         if not keep:
             continue

@@ -68,14 +68,13 @@ def commune_opacity(model: DashboardModel, epci: str) -> float | list[float]:
     return [FULL_OPACITY if code == epci else DIM_OPACITY for code in model.epci_codes]
 
 
-HOVER_MATRIX_MAX = 5000
-"""Up to this many communes, the first figure carries the hover values of every indicator (a recolouring patch then
-stays ~1 KB); above it (national bundle) it carries only the current indicator's, patched with each change."""
-
-
 def compact_hover(model: DashboardModel) -> bool:
-    """Whether hover values travel with each indicator change instead of all at once in the first figure."""
-    return len(model.codes) > HOVER_MATRIX_MAX
+    """Whether hover values travel with each indicator change instead of all at once in the first figure.
+
+    For a département the first figure carries the hover values of every indicator (a recolouring patch then stays
+    ~1 KB); for the national bundle (:attr:`DashboardModel.large`) only the current indicator's, patched on change.
+    """
+    return model.large
 
 
 def hovertemplate(model: DashboardModel, indicator: str) -> str:

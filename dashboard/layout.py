@@ -8,6 +8,7 @@ from dash.development.base_component import Component
 from dashboard import ids
 from dashboard.classify import MAX_CLASSES, MIN_CLASSES, Classification
 from dashboard.components import (
+    commune_options,
     indicator_options,
     make_commune_card,
     make_layer_legend,
@@ -45,10 +46,7 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
     epci_options = [{"label": "Tout le département", "value": ""}] + [
         {"label": name, "value": code} for code, name in model.epci_names.items() if code in model.bounds
     ]
-    commune_options = [
-        {"label": f"{name} ({code})", "value": code, "search": f"{name} {code}"}
-        for code, name in sorted(zip(model.codes, model.names, strict=True), key=lambda item: item[1])
-    ]
+    communes = commune_options(model, selected=state.commune)
     available = set(model.columns)
     return html.Div(
         [
@@ -105,7 +103,7 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                 "Chercher une commune (nom ou code Insee)",
                 dcc.Dropdown(
                     id=ids.COMMUNE_DROPDOWN,
-                    options=commune_options,
+                    options=communes,
                     value=state.commune or None,
                     placeholder="Perpignan, 66136…",
                     searchable=True,

@@ -122,6 +122,9 @@ POINT_LAYER_SPECS: tuple[PointLayerSpec, ...] = (
     ),
 )
 
+LARGE_TERRITORY = 5000
+"""Above this many communes (the national bundle: 34 867), lists of every commune are not put in the page."""
+
 ZONE_LAYERS: dict[str, str] = {
     "epci": "Limites des EPCI",
     "qpv2024": "QPV 2024 (périmètres)",
@@ -226,6 +229,11 @@ class DashboardModel:
     def geo_url(self, name: str) -> str:
         """URL of a geometry file; the content hash in the path busts browser caches when the bundle changes."""
         return f"/geo/{self.geo_hash}/{name}.json"
+
+    @property
+    def large(self) -> bool:
+        """A national-scale territory: per-commune lists (table, commune picker, hover matrix) are sent on demand."""
+        return len(self.codes) > LARGE_TERRITORY
 
     def mask(self, epci: str) -> np.ndarray:
         """Communes of an EPCI (all communes for ``""``)."""

@@ -245,3 +245,20 @@ def test_under_served_hover_also_gives_the_bonus_per_new_place(bundle_66_demo):
     assert f"%{{customdata[{columns.index('sous_dotation')}]}}" in template
     assert f"Bonus territoire (place nouvelle) : %{{customdata[{columns.index('bonus_montant')}]}} €" in template
     assert "Bonus territoire" not in hovertemplate(real, "population")
+
+
+def test_national_scale_sends_commune_lists_on_demand(model, monkeypatch):
+    import dashboard.model as model_module
+    from dashboard.components import commune_options, table_rows
+
+    assert not model.large
+    assert len(commune_options(model)) == len(model.codes)  # a département: every commune from the start
+    monkeypatch.setattr(model_module, "LARGE_TERRITORY", 100)  # the same communes seen as a national bundle
+    assert model.large
+    assert commune_options(model, "") == []
+    assert [o["value"] for o in commune_options(model, "perpi")] == ["66136"]
+    assert [o["value"] for o in commune_options(model, "66136")] == ["66136"]
+    assert [o["value"] for o in commune_options(model, "", selected="66149")] == ["66149"]
+    assert table_rows(model, "population", "") == []
+    epci = model.epci_codes[0]
+    assert len(table_rows(model, "population", epci)) == model.epci_codes.count(epci)
