@@ -280,20 +280,18 @@ def _rename_expected(df: pd.DataFrame, file: str, required: list[str], optional:
         elif actual != name:
             rename[actual] = name
     if missing:
-        found = ", ".join(c for c in df.columns if c != LINE)
-        raise DataError(
-            [
-                Problem(
-                    file,
-                    "colonne obligatoire absente",
-                    row=1,
-                    column=name,
-                    suggestion=f"colonnes trouvées : {found[:300]}",
-                )
-                for name in missing
-            ]
-        )
+        raise missing_columns_error(file, missing, [c for c in df.columns if c != LINE])
     return df.rename(columns=rename)
+
+
+def missing_columns_error(
+    file: str, missing: Iterable[str], found: Iterable[str] = (), suggestion: str = ""
+) -> DataError:
+    """One problem per missing required column, on the header line, listing the columns the file does have."""
+    hint = suggestion or f"colonnes trouvées : {', '.join(h for h in found if h)[:300]}"
+    return DataError(
+        [Problem(file, "colonne obligatoire absente", row=1, column=name, suggestion=hint) for name in missing]
+    )
 
 
 def to_number(

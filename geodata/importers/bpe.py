@@ -28,7 +28,15 @@ from pyproj import Transformer
 
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
-from geodata.readers import LINE, STATE_MISSING, check_codes, normalise_name, parse_french_number, to_number
+from geodata.readers import (
+    LINE,
+    STATE_MISSING,
+    check_codes,
+    missing_columns_error,
+    normalise_name,
+    parse_french_number,
+    to_number,
+)
 
 WGS84 = "EPSG:4326"
 LAMBERT93 = 2154
@@ -131,19 +139,7 @@ def _read_selected(
             elif name in required:
                 missing.append(name)
         if missing:
-            found = ", ".join(h for h in header if h)
-            raise DataError(
-                [
-                    Problem(
-                        file,
-                        "colonne obligatoire absente",
-                        row=1,
-                        column=name,
-                        suggestion=f"colonnes trouvées : {found[:300]}",
-                    )
-                    for name in missing
-                ]
-            )
+            raise missing_columns_error(file, missing, header)
         n_fields = len(header)
         trailing_empty = header[-1] == ""
         reader = csv.reader(fh, delimiter=sep, strict=False)

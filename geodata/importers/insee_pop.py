@@ -18,7 +18,7 @@ import pandas as pd
 
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
-from geodata.readers import LINE, check_codes, read_table, to_number
+from geodata.readers import LINE, check_codes, missing_columns_error, read_table, to_number
 
 AGE_BANDS: dict[str, str] = {
     "POP": "pop",
@@ -68,17 +68,8 @@ def import_pop_age(path: Path, ctx: ImportContext) -> LayerResult:
         prefix = f"P{yy:02d}_" if yy is not None else "P22_"
         present = {c.upper() for c in df.columns}
         missing = [prefix + s for s in AGE_BANDS if prefix + s not in present]
-        raise DataError(
-            [
-                Problem(
-                    file,
-                    "colonne obligatoire absente",
-                    row=1,
-                    column=name,
-                    suggestion="fichier INSEE base-cc-evol-struct-pop (population par tranche d'âge)",
-                )
-                for name in missing
-            ]
+        raise missing_columns_error(
+            file, missing, suggestion="fichier INSEE base-cc-evol-struct-pop (population par tranche d'âge)"
         ) from None
     by_upper = {c.upper(): c for c in df.columns}
     df = df.rename(columns={by_upper[prefix + s]: prefix + s for s in AGE_BANDS})
