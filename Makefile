@@ -15,10 +15,11 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-# Debian's chromium + chromedriver for the browser tests (a browser self-download cannot work offline).
+# Debian's chromium + chromedriver for the browser tests (a browser self-download cannot work offline), and
+# poppler-utils (pdfinfo, pdftotext) to read the PDFs the export tests produce.
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver poppler-utils )
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v pdftotext >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver poppler-utils fonts-dejavu-core fonts-liberation )
 
 $(BUNDLE)/manifest.json: | setup
 	$(BIN)/ctg-carto data build --out $(BUNDLE)
