@@ -336,17 +336,24 @@ def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = 
     )
 
 
-def make_aide_page(markdown: str) -> html.Div:
-    """The « Aide » page: the user guide rendered as Markdown (no raw HTML)."""
+def make_aide_page() -> html.Div:
+    """The « Aide » page, empty until visited (:func:`make_guide`): a hidden page should not make every visitor of
+    the map download the Markdown renderer and the guide's screenshots."""
     return html.Div(
         [
             html.Header([make_nav()], className="page-header"),
-            dcc.Markdown(guide_markdown(markdown), className="guide", link_target="_self"),
+            html.Div(id=ids.AIDE_CONTENT),
         ],
         id=ids.AIDE_PAGE,
         className="page aide",
         hidden=True,
     )
+
+
+def make_guide(path: Path = GUIDE_FILE) -> dcc.Markdown:
+    """The user guide rendered as Markdown (no raw HTML)."""
+    markdown = path.read_text(encoding="utf-8") if path.is_file() else "# Guide\n\nGuide absent."
+    return dcc.Markdown(guide_markdown(markdown), className="guide", link_target="_self")
 
 
 ROUTER_JS = """
@@ -370,8 +377,7 @@ def _send(path: Path | None, as_attachment: bool) -> flask.Response:
 
 def with_pages(map_page: Any) -> html.Div:
     """The whole layout: the map page beside the « Données » and « Aide » pages (shown by URL path)."""
-    guide = GUIDE_FILE.read_text(encoding="utf-8") if GUIDE_FILE.is_file() else "# Guide\n\nGuide absent."
-    return html.Div([map_page, make_donnees_page(), make_aide_page(guide)], className="pages")
+    return html.Div([map_page, make_donnees_page(), make_aide_page()], className="pages")
 
 
 def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any]) -> None:

@@ -23,6 +23,7 @@ from dashboard.donnees import (
     RESTORE_TYPE,
     ROUTER_JS,
     has_blocking,
+    make_guide,
     make_layers,
     make_progress,
     make_report,
@@ -50,6 +51,14 @@ clientside_callback(
     Output(ids.AIDE_PAGE, "hidden"),
     Input(ids.URL, "pathname"),
 )
+
+
+@callback(Output(ids.AIDE_CONTENT, "children"), Input(ids.URL, "pathname"))
+def show_guide(path: str | None) -> Any:
+    """Render the guide the first time the « Aide » page is opened (nothing is sent for the other pages)."""
+    if (path or "/").rstrip("/") != "/aide":
+        return no_update
+    return make_guide()
 
 
 @dataclass(frozen=True)

@@ -331,3 +331,16 @@ def test_auth_on_protects_donnees_page_and_callbacks(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_guide_is_rendered_only_when_the_aide_page_is_opened():
+    from dash import dcc, no_update
+
+    from dashboard.donnees_callbacks import show_guide
+
+    assert show_guide("/") is no_update
+    assert show_guide("/donnees") is no_update
+    guide = show_guide("/aide")
+    assert isinstance(guide, dcc.Markdown)
+    assert "Guide" in guide.children
+    assert "/aide/images/carte.png" in guide.children
