@@ -18,8 +18,9 @@ from dashboard.model import ZONE_COLORS, DashboardModel
 from dashboard.state import ViewState
 
 MAP_HEIGHT = 640
-MAP_WIDTH = 900
-"""Pixel size the initial zoom is computed for (the map is responsive; this is the usual desktop size)."""
+MAP_WIDTH = 600
+"""Pixel size the zoom is computed for: the map panel of a 1366 px laptop screen, so the whole territory shows there;
+wider screens and projectors get a margin around it rather than a cropped coast."""
 
 DIM_OPACITY = 0.25
 FULL_OPACITY = 0.9
