@@ -1,16 +1,17 @@
 """Access indicators: straight-line distance from each town hall to the nearest structure of each type.
 
-Distances are computed in Lambert-93 (EPSG:2154, metres → km) with a KD-tree, so the national commune base
-(~35 000 communes) stays fast. A commune whose own structure sits at its town hall gets 0 km (a true zero).
-An absent or empty layer gives ``nd`` (no structure means no nearest one, not a distance of 0).
+Distances are computed in Lambert-93 (EPSG:2154, metres → km) with shapely's STR-tree nearest-neighbour query, so
+the national commune base (~35 000 communes) stays fast without importing scipy at start-up. A commune whose own
+structure sits at its town hall gets 0 km (a true zero). An absent or empty layer gives ``nd`` (no structure means
+no nearest one, not a distance of 0).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
-from scipy.spatial import cKDTree
 
 from indicators.common import Context
 from indicators.offer import structure_points
@@ -32,9 +33,12 @@ def nearest_km(origin_x: np.ndarray, origin_y: np.ndarray, points: pd.DataFrame)
     if not len(pts):
         return None
     px, py = to_lambert93(pts["lon"].to_numpy(), pts["lat"].to_numpy())
-    tree = cKDTree(np.column_stack([px, py]))
-    dist, _ = tree.query(np.column_stack([origin_x, origin_y]), k=1)
-    return np.asarray(dist) / 1000.0
+    targets = shapely.points(px, py)
+    origins = shapely.points(origin_x, origin_y)
+    pairs, dist = shapely.STRtree(targets).query_nearest(origins, return_distance=True, all_matches=False)
+    out = np.full(len(origins), np.nan)
+    out[pairs[0]] = dist
+    return out / 1000.0
 
 
 def compute_access(ctx: Context, cols: Cols, raw: Cols, params: Params) -> None:
