@@ -12,8 +12,10 @@ editors. Two ways to be an editor, both optional (with neither, the guard is off
   authentication (SSO, LDAP…). Any request carrying it is an editor, so the proxy MUST remove that header from
   incoming client requests.
 
-Protected: every path starting with one of :data:`PROTECTED_PREFIXES` and every Dash callback request touching a
-component whose id starts with :data:`EDITOR_ID_PREFIX` (uploads arrive through callbacks). The dashboard reuses
+With ``CTG_CARTO_AUTH_SCOPE=tout`` the same credentials protect the whole application, map included (default
+``donnees``: only the data page). Protected otherwise: every path starting with one of :data:`PROTECTED_PREFIXES`
+and every Dash callback request touching a component whose id starts with :data:`EDITOR_ID_PREFIX` (uploads arrive
+through callbacks). The dashboard reuses
 :func:`is_protected` and :func:`is_editor` (e.g. to hide the upload widgets from visitors).
 
 Also installed: error pages in French that never show a stack trace when debug is off (the trace goes to the log).
@@ -54,6 +56,8 @@ class AuthConfig:
 
     password_hash: str = ""
     header: str = ""
+    everything: bool = False
+    """``CTG_CARTO_AUTH_SCOPE=tout``: the map too is reserved to identified users."""
 
     @property
     def enabled(self) -> bool:
@@ -129,14 +133,19 @@ def _challenge(config: AuthConfig) -> flask.Response:
 
 def install_auth(server: flask.Flask, settings: Settings) -> None:
     """Protect the editor routes and callbacks of ``server`` as ``settings`` says; install French error pages."""
-    config = AuthConfig(password_hash=settings.auth_password_hash, header=settings.auth_header)
+    scope = getattr(settings, "auth_scope", "donnees")
+    if scope not in {"donnees", "tout"}:
+        raise ValueError(f"CTG_CARTO_AUTH_SCOPE « {scope} » inconnu : « donnees » ou « tout »")
+    config = AuthConfig(
+        password_hash=settings.auth_password_hash, header=settings.auth_header, everything=scope == "tout"
+    )
     server.extensions[_EXTENSION] = config
     if not server.config.get("MAX_CONTENT_LENGTH"):
         server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
     @server.before_request
     def _guard() -> flask.Response | None:
-        if not config.enabled or not is_protected(flask.request):
+        if not config.enabled or not (config.everything or is_protected(flask.request)):
             return None
         return None if is_editor(flask.request) else _challenge(config)
 

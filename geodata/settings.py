@@ -46,6 +46,9 @@ class Settings:
     tile_attribution: str = ""
     auth_password_hash: str = ""
     auth_header: str = ""
+    auth_scope: str = "donnees"
+    """What the editor authentication protects: ``donnees`` (the « Données » page; the map stays public) or
+    ``tout`` (the whole application, map included)."""
     proxies: int = 0
     """Number of reverse proxies in front of the app whose ``X-Forwarded-*`` headers are trusted (0: none). Never
     trust them without a proxy: a client could forge its address or scheme."""
@@ -71,5 +74,6 @@ class Settings:
             tile_attribution=get("CTG_CARTO_TILE_ATTRIBUTION", base.tile_attribution),
             auth_password_hash=get("CTG_CARTO_AUTH_PASSWORD_HASH", base.auth_password_hash),
             auth_header=get("CTG_CARTO_AUTH_HEADER", base.auth_header),
+            auth_scope=get("CTG_CARTO_AUTH_SCOPE", base.auth_scope),
             proxies=int(get("CTG_CARTO_PROXIES", str(base.proxies)) or 0),
         )

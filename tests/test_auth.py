@@ -135,3 +135,16 @@ def test_oversize_request_gets_a_french_413(password_client):
     response = password_client.post("/_dash-update-component", data=body, content_type="application/json")
     assert response.status_code == 413
     assert "Fichier trop volumineux" in response.get_data(as_text=True)
+
+
+def test_scope_tout_protects_the_map_with_the_same_password():
+    client = make_app(Settings(auth_password_hash=HASH, auth_scope="tout")).test_client()
+    assert client.get("/").status_code == 401
+    good = {"Authorization": "Basic " + base64.b64encode(f"{EDITOR_USER}:{PASSWORD}".encode()).decode()}
+    assert client.get("/", headers=good).status_code == 200
+    assert make_app(Settings(auth_password_hash=HASH)).test_client().get("/").status_code == 200  # default: public
+
+
+def test_unknown_scope_is_refused():
+    with pytest.raises(ValueError, match="CTG_CARTO_AUTH_SCOPE"):
+        make_app(Settings(auth_password_hash=HASH, auth_scope="partout"))
