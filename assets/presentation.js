@@ -125,13 +125,36 @@
   function mapDrawn() {
     const gd = graph();
     const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-    return !!(sub && sub.map && sub.map.loaded() && sub.map.areTilesLoaded());
+    if (!(sub && sub.map && sub.map.loaded() && sub.map.areTilesLoaded())) { return false; }
+    /* The map style is "loaded" before plotly has fetched the GeoJSON and added the choropleth layers: wait for
+       them, or a quiet page would be captured with an empty map. */
+    const fills = (sub.map.getStyle().layers || []).filter(function (l) {
+      return l.id.indexOf("plotly-trace-layer-") === 0 && /-fill$/.test(l.id);
+    }).length;
+    const expected = (gd._fullData || []).filter(function (t) {
+      return t.type === "choroplethmap" && t.visible === true && t.locations && t.locations.length > 0;
+    }).length;
+    return expected > 0 && fills >= expected;
+  }
+
+  /* The view asked by the URL has reached the figure: zone layers shown, EPCI zoom applied. The page first draws the
+     default view, then the URL's values arrive through callbacks; capturing in between would export the wrong map. */
+  function urlViewApplied() {
+    const gd = graph();
+    if (!gd || !gd._fullData || !gd.layout || !gd.layout.map) { return false; }
+    const params = new URLSearchParams(window.location.search);
+    const zones = ["epci", "qpv2015", "qpv2024", "zrr", "frr", "ctg"];
+    const visible = gd._fullData.filter(function (t) { return t.visible === true; }).map(function (t) { return t.name; });
+    const wanted = (params.get("couches") || "").split(",").filter(function (z) { return zones.indexOf(z) >= 0; });
+    const epci = params.get("epci") || "";
+    return wanted.every(function (z) { return visible.indexOf(z) >= 0; })
+      && (!epci || gd.layout.map.uirevision === epci);
   }
 
   /* Asked by the export (dashboard/export_view.py) through the DevTools protocol before it captures the page. */
   window.ctgCarto = {
     ready: function () {
-      return document.querySelector(".page.impression") !== null && mapDrawn()
+      return document.querySelector(".page.impression") !== null && urlViewApplied() && mapDrawn()
         && document.querySelector("[data-dash-is-loading]") === null && Date.now() - lastChange > 1000;
     },
     frozen: function () { return frozenAt >= lastChange && frozenAt > 0; },

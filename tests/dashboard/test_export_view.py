@@ -71,3 +71,52 @@ def test_png_export_is_a_1080p_image(live):
         head = response.read()
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", head[16:24]) == PNG_SIZE
+    # The map itself is drawn, not only its frame: most of the map area is coloured (a capture taken before the
+    # GeoJSON layers render is white there).
+    pixels = _png_rgb(head)
+    height, width, _ = pixels.shape
+    map_area = pixels[height // 8 : height * 3 // 4, width // 20 : width * 3 // 5].astype(int)
+    coloured = (map_area.min(axis=2) < 235).mean()
+    assert coloured > 0.3, coloured
+
+
+def _png_rgb(data: bytes):
+    """Decode an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) into an array, with numpy and zlib only."""
+    import zlib
+
+    import numpy as np
+
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    assert depth == 8 and colour in (2, 6)
+    channels = 3 if colour == 2 else 4
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"IDAT":
+            idat += data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(height, 1 + width * channels)
+    out = np.zeros((height, width * channels), dtype=np.int32)
+    for y in range(height):
+        kind, line = raw[y, 0], raw[y, 1:].astype(np.int32)
+        above = out[y - 1] if y else np.zeros_like(line)
+        if kind == 0:
+            out[y] = line
+        elif kind == 2:
+            out[y] = (line + above) % 256
+        else:  # 1 Sub, 3 Average, 4 Paeth depend on the left neighbour: pixel by pixel
+            row = np.zeros_like(line)
+            for x in range(len(line)):
+                left = row[x - channels] if x >= channels else 0
+                up, up_left = above[x], (above[x - channels] if x >= channels else 0)
+                if kind == 1:
+                    pred = left
+                elif kind == 3:
+                    pred = (left + up) // 2
+                else:
+                    p = left + up - up_left
+                    pa, pb, pc = abs(p - left), abs(p - up), abs(p - up_left)
+                    pred = left if pa <= pb and pa <= pc else up if pb <= pc else up_left
+                row[x] = (line[x] + pred) % 256
+            out[y] = row
+    return out.reshape(height, width, channels)[:, :, :3]
