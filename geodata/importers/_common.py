@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
-from geodata.errors import DataError, Problem
+from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext
 from geodata.readers import LINE, to_number
 
@@ -87,7 +87,7 @@ def cut_departement(
                 ]
             )
     if kept.empty:
-        raise DataError(
+        raise OutOfTerritory(
             Problem(
                 file,
                 f"aucune ligne pour le département {ctx.departement}",
@@ -116,9 +116,18 @@ def check_unique(df: pd.DataFrame, column: str, file: str) -> None:
 
 def missing_communes_warning(codes: Iterable[str], ctx: ImportContext, file: str) -> list[Problem]:
     """Warn when a table meant to list every commune misses some (they will show as « non disponible »)."""
-    missing = sorted(ctx.commune_codes - set(codes))
+    present = set(codes)
+    missing = sorted(ctx.commune_codes - present)
     if not missing:
         return []
+    if not present & ctx.commune_codes:
+        raise OutOfTerritory(
+            Problem(
+                file,
+                f"aucune commune du département {ctx.departement} dans ce fichier",
+                suggestion="vérifiez que le fichier couvre bien ce département",
+            )
+        )
     shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
     return [
         Problem(

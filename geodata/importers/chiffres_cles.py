@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geodata.errors import DataError, Problem
+from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.readers import LINE, read_table, to_number
 
@@ -27,7 +27,7 @@ def import_chiffres_cles(path: Path, ctx: ImportContext) -> LayerResult:
     """
     file = path.name
     if ctx.departement not in {DEPARTEMENT, "all"}:
-        raise DataError(
+        raise OutOfTerritory(
             Problem(file, f"chiffres clés de la Caf des Pyrénées-Orientales (66), pas du département {ctx.departement}")
         )
     warnings: list[Problem] = []

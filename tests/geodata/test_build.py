@@ -129,3 +129,19 @@ def test_plain_directory_at_out_is_kept_as_a_version(tmp_path, base_bundle):
     assert report.ok
     assert out.is_symlink()
     assert any(v.name.startswith("legacy-") for v in (tmp_path / "bundle.versions").iterdir())
+
+
+def test_another_departement_builds_its_base_bundle_from_the_66_data_directory(tmp_path):
+    from geodata.settings import SHARED_RAW
+
+    out = tmp_path / "bundle"
+    report = build_bundle(out, departement="11", sources_dir=SHARED_RAW)
+    assert report.ok, [str(p) for p in report.problems]
+    manifest = read_manifest(out)
+    assert manifest["departement"] == "11"
+    assert manifest["communes"]["rows"] > 400
+    missing = {m["layer"]: m["howto"] for m in manifest["missing"]}
+    # The 66 cuts do not cover the Aude: each layer is missing, with the reason, instead of failing the build.
+    assert "aucune ligne pour le département 11" in missing["france_services"]
+    assert "frr2025" in missing
+    assert all(p.severity == "avertissement" for p in report.problems)
