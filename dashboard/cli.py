@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard.cli_meeting import register as register_meeting_commands
 from geodata.settings import Settings
+
+if TYPE_CHECKING:
+    from geodata.bundle import Bundle
 
 
 def _print(msg: str) -> None:
@@ -19,6 +23,17 @@ def _print(msg: str) -> None:
 
 def _bundle_path(args: argparse.Namespace, settings: Settings) -> Path:
     return Path(args.bundle) if getattr(args, "bundle", None) else settings.bundle
+
+
+def load_bundle_or_say(args: argparse.Namespace, settings: Settings) -> Bundle | None:
+    """The bundle of ``--bundle`` (else the configured one), or None after printing why it cannot be read."""
+    from geodata.bundle import BundleError, load_bundle
+
+    try:
+        return load_bundle(_bundle_path(args, settings))
+    except BundleError as exc:
+        _print(str(exc))
+        return None
 
 
 def cmd_data_build(args: argparse.Namespace, settings: Settings) -> int:
@@ -91,12 +106,9 @@ def cmd_data_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the Dash app (development server; use the Procfile's gunicorn in production)."""
     from dashboard.app import create_app
-    from geodata.bundle import BundleError, load_bundle
 
-    try:
-        bundle = load_bundle(_bundle_path(args, settings))
-    except BundleError as exc:
-        _print(str(exc))
+    bundle = load_bundle_or_say(args, settings)
+    if bundle is None:
         return 2
     app = create_app(settings, bundle)
     app.run(host=args.host or settings.host, port=args.port or settings.port, debug=settings.debug)
@@ -105,14 +117,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export_indicators(args: argparse.Namespace, settings: Settings) -> int:
     """Write the full indicator table of one level to CSV (with the parameters and barème used)."""
-    from geodata.bundle import BundleError, load_bundle
     from indicators.compute import compute_indicators
     from indicators.export import write_indicator_csv
 
-    try:
-        bundle = load_bundle(_bundle_path(args, settings))
-    except BundleError as exc:
-        _print(str(exc))
+    bundle = load_bundle_or_say(args, settings)
+    if bundle is None:
         return 2
     indicators = compute_indicators(bundle)
     write_indicator_csv(indicators, args.level, Path(args.out))

@@ -25,16 +25,11 @@ def _say(msg: str) -> None:
 
 def _load(args: argparse.Namespace, settings: Settings) -> tuple[Bundle, Indicators] | None:
     """The bundle and its indicators, or None after printing why the bundle cannot be read."""
-    from geodata.bundle import BundleError, load_bundle
+    from dashboard.cli import load_bundle_or_say  # imported here: dashboard.cli imports this module
     from indicators.compute import compute_indicators
 
-    path = Path(args.bundle) if getattr(args, "bundle", None) else settings.bundle
-    try:
-        bundle = load_bundle(path)
-    except BundleError as exc:
-        _say(str(exc))
-        return None
-    return bundle, compute_indicators(bundle)
+    bundle = load_bundle_or_say(args, settings)
+    return None if bundle is None else (bundle, compute_indicators(bundle))
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
