@@ -250,6 +250,7 @@ def test_under_served_hover_also_gives_the_bonus_per_new_place(bundle_66_demo):
 def test_national_scale_sends_commune_lists_on_demand(model, monkeypatch):
     import dashboard.model as model_module
     from dashboard.components import commune_options, table_rows
+    from dashboard.figures import FULL_OPACITY, commune_opacity
 
     assert not model.large
     assert len(commune_options(model)) == len(model.codes)  # a département: every commune from the start
@@ -260,5 +261,6 @@ def test_national_scale_sends_commune_lists_on_demand(model, monkeypatch):
     assert [o["value"] for o in commune_options(model, "66136")] == ["66136"]
     assert [o["value"] for o in commune_options(model, "", selected="66149")] == ["66149"]
     assert table_rows(model, "population", "") == []
+    assert commune_opacity(model, model.epci_codes[0]) == FULL_OPACITY  # zoom only: no 35 000-value opacity array
     epci = model.epci_codes[0]
     assert len(table_rows(model, "population", epci)) == model.epci_codes.count(epci)
