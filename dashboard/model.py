@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -242,16 +242,16 @@ class DashboardModel:
 
     def index_of(self, code: str) -> int | None:
         """Position of a commune code, None when unknown."""
-        return _index(self.codes).get(code)
+        return self._positions.get(code)
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        # Built once per model: hashing the codes tuple on every lookup cost O(communes) per callback.
+        return {code: i for i, code in enumerate(self.codes)}
 
     def classification(self, indicator: str, method: str, k: int, breaks: tuple[float, ...]) -> Classification:
         """Classes of an indicator (cached: 226 values are fast, but a meeting clicks the same views again)."""
         return _classify(self, indicator, method, k, breaks)
-
-
-@lru_cache(maxsize=8)
-def _index(codes: tuple[str, ...]) -> dict[str, int]:
-    return {code: i for i, code in enumerate(codes)}
 
 
 @lru_cache(maxsize=512)
