@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from geodata.communes import CommuneBase, load_commune_base
 from geodata.importers import ImportContext
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start dash.testing's servers on a port the OS says is free, not on its fixed 58050 sequence.
+
+    Why: two test runs on one machine (two checkouts, or CI beside a developer) would otherwise start their apps on
+    the same ports, and one run's browser would silently test the other run's server.
+    """
+    from dash.testing.application_runners import BaseDashRunner
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        BaseDashRunner._next_port = sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
