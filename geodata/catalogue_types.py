@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,20 @@ class Source:
             if matches:
                 return matches[-1]
         return None
+
+    def candidates(self, directories: Sequence[Path]) -> list[Path]:
+        """Every file of this source in ``directories``, in search order: directory by directory, then pattern by
+        pattern (the last sorted match of each). The builder imports the first that covers the territory, so a
+        national file found after a dept 66 cut still serves another département."""
+        found: list[Path] = []
+        for directory in directories:
+            if not directory.is_dir():
+                continue
+            for pattern in self.file_patterns:
+                matches = sorted(p for p in directory.glob(pattern) if p.is_file())
+                if matches and matches[-1] not in found:
+                    found.append(matches[-1])
+        return found
 
     def to_manifest(self) -> dict[str, Any]:
         """Provenance fields copied into ``manifest.json``."""

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """Checkout root: default locations live under ``var/`` here (git-ignored)."""
 
-SHARED_RAW = PROJECT_ROOT.parent / "shared" / "data" / "raw"
-"""Public layers cut for dept 66, present beside the repository on the team's machines and in CI."""
+EMBEDDED_SOURCES = PROJECT_ROOT / "data" / "sources"
+"""The dept 66 public files committed with the project (original formats, ``PROVENANCE.md`` beside them): the default
+data directory, so a fresh clone builds the full dept 66 map with no download and no other directory."""
+
+DOWNLOAD_DIR = PROJECT_ROOT / "var" / "sources"
+"""Where ``ctg-carto data fetch`` writes (git-ignored); searched after the data directory, for the files it lacks."""
 
 
-def _default_sources_dir() -> Path:
-    # On a team machine (and in CI) the official files sit beside the repo; elsewhere `data fetch` fills var/sources.
-    return SHARED_RAW if SHARED_RAW.is_dir() else PROJECT_ROOT / "var" / "sources"
+def _paths(value: str) -> tuple[Path, ...]:
+    return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
 
 
 def _env_bool(value: str | None, default: bool = False) -> bool:
@@ -34,7 +37,13 @@ class Settings:
 
     departement: str = "66"
     bundle: Path = PROJECT_ROOT / "var" / "bundle"
-    sources_dir: Path = field(default_factory=_default_sources_dir)
+    sources_dir: Path = EMBEDDED_SOURCES
+    """Data directory of the public files (``CTG_CARTO_SOURCES_DIR``, ``--sources``): the embedded dept 66 files by
+    default; point it at a larger directory (e.g. a national download) to use that one first."""
+    sources_extra: tuple[Path, ...] = (DOWNLOAD_DIR,)
+    """Directories searched after ``sources_dir``, only for the files it lacks or that do not cover the territory
+    (``CTG_CARTO_SOURCES_EXTRA``, several joined by « : »; ``--sources-extra``). Default: the ``data fetch``
+    download directory. Nothing outside the project is ever searched unless named here or in ``sources_dir``."""
     caf_dir: Path = PROJECT_ROOT / "var" / "caf"
     cache_dir: Path = PROJECT_ROOT / "var" / "cache"
     host: str = "127.0.0.1"
@@ -53,6 +62,11 @@ class Settings:
     """Number of reverse proxies in front of the app whose ``X-Forwarded-*`` headers are trusted (0: none). Never
     trust them without a proxy: a client could forge its address or scheme."""
 
+    @property
+    def source_dirs(self) -> tuple[Path, ...]:
+        """Data directories in search order: ``sources_dir`` then ``sources_extra`` (duplicates removed)."""
+        return tuple(dict.fromkeys((self.sources_dir, *self.sources_extra)))
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read every ``CTG_CARTO_*`` variable; unset ones keep the defaults above."""
@@ -64,6 +78,7 @@ class Settings:
             departement=get("CTG_CARTO_DEPARTEMENT", base.departement),
             bundle=Path(get("CTG_CARTO_BUNDLE", str(base.bundle))),
             sources_dir=Path(get("CTG_CARTO_SOURCES_DIR", str(base.sources_dir))),
+            sources_extra=_paths(get("CTG_CARTO_SOURCES_EXTRA", os.pathsep.join(map(str, base.sources_extra)))),
             caf_dir=Path(get("CTG_CARTO_CAF_DIR", str(base.caf_dir))),
             cache_dir=Path(get("CTG_CARTO_CACHE_DIR", str(base.cache_dir))),
             host=get("CTG_CARTO_HOST", base.host),

@@ -30,11 +30,14 @@ class ImportContext:
     communes: gpd.GeoDataFrame
     """Commune base (see :mod:`geodata.communes`): ``code``, ``nom``, ``epci_code``, ``mairie_lon``/``mairie_lat``,
     geometry (EPSG:4326)."""
+    extra_codes: frozenset[str] = frozenset()
+    """Valid codes that are not map units: Paris/Lyon/Marseille when mapped by arrondissement, communes without a
+    polygon. Files may name them; the builder then places their rows (see :mod:`geodata.build`)."""
 
     @property
     def commune_codes(self) -> frozenset[str]:
-        """INSEE codes of the communes of the base (current COG)."""
-        return frozenset(self.communes["code"])
+        """INSEE codes of the communes of the base (current COG), arrondissements and their communes included."""
+        return frozenset(self.communes["code"]) | self.extra_codes
 
     def in_scope(self, code: str) -> bool:
         """Whether an INSEE commune code belongs to the département being built (before checking it exists)."""
