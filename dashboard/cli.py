@@ -41,12 +41,21 @@ def cmd_data_build(args: argparse.Namespace, settings: Settings) -> int:
     from geodata.build import build_bundle
 
     sources = Path(args.sources) if args.sources else settings.sources_dir
+    extra = tuple(Path(p) for p in args.sources_extra) if args.sources_extra else settings.sources_extra
     caf = Path(args.caf) if args.caf else settings.caf_dir
     out = Path(args.out) if args.out else settings.bundle
     _print(f"Sources publiques : {sources}{'' if sources.is_dir() else ' (absent)'}")
+    for directory in extra:
+        _print(f"  puis, pour ce qui y manque : {directory}{'' if directory.is_dir() else ' (absent)'}")
     _print(f"Extraits Caf      : {caf}{'' if caf.is_dir() else ' (absent)'}")
     report = build_bundle(
-        out, departement=args.departement or settings.departement, sources_dir=sources, caf_dir=caf, progress=_print
+        out,
+        departement=args.departement or settings.departement,
+        sources_dir=sources,
+        caf_dir=caf,
+        progress=_print,
+        extra_sources=extra,
+        arrondissements=args.arrondissements or settings.arrondissements,
     )
     for problem in report.problems:
         _print(f"{problem.severity.upper()} — {problem}")
@@ -80,11 +89,12 @@ def cmd_data_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_data_fetch(args: argparse.Namespace, settings: Settings) -> int:
     """Download the official files the catalogue has URLs for (cache + checksums)."""
-    from geodata.catalogue import PUBLIC_SOURCES
+    from geodata.catalogue import FETCHABLE_SOURCES
     from geodata.fetch import fetch_sources, format_results
+    from geodata.settings import DOWNLOAD_DIR
 
-    dest = Path(args.dest) if args.dest else settings.sources_dir
-    results = fetch_sources(dest, PUBLIC_SOURCES, mirror=args.mirror)
+    dest = Path(args.dest) if args.dest else DOWNLOAD_DIR
+    results = fetch_sources(dest, FETCHABLE_SOURCES, mirror=args.mirror)
     _print(format_results(results))
     return 0 if all(r.ok for r in results) else 1
 
@@ -139,7 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build = data.add_parser("build", help="construire le bundle de territoire")
     build.add_argument("--departement", help="code du département (66 par défaut) ou « all »")
-    build.add_argument("--sources", help="répertoire des fichiers publics")
+    build.add_argument("--sources", help="répertoire des fichiers publics (par défaut data/sources, ceux du 66)")
+    build.add_argument(
+        "--sources-extra",
+        action="append",
+        metavar="DIR",
+        help="répertoire cherché ensuite, pour les fichiers absents du premier (répétable ; défaut var/sources)",
+    )
+    build.add_argument(
+        "--arrondissements",
+        choices=["auto", "oui", "non"],
+        help="Paris, Lyon, Marseille par arrondissement municipal (auto : dans le 75, le 69 et le 13)",
+    )
     build.add_argument("--caf", help="répertoire des extraits Caf")
     build.add_argument("--out", help="répertoire du bundle (par défaut CTG_CARTO_BUNDLE)")
     build.set_defaults(func=cmd_data_build)
@@ -151,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fetch = data.add_parser("fetch", help="télécharger les fichiers officiels connus du catalogue")
     fetch.add_argument("--mirror", help="répertoire ou URL d'un miroir")
-    fetch.add_argument("--dest", help="répertoire de destination (par défaut le répertoire des sources)")
+    fetch.add_argument("--dest", help="répertoire de destination (par défaut var/sources)")
     fetch.set_defaults(func=cmd_data_fetch)
 
     demo = data.add_parser("demo", help="écrire un extrait Caf FICTIF pour démonstration")

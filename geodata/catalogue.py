@@ -10,11 +10,21 @@ from __future__ import annotations
 from geodata.catalogue_types import Source
 from geodata.importers import official_files, official_formats
 
-__all__ = ["PUBLIC_SOURCES", "Source", "all_sources", "get_source"]
+__all__ = ["FETCHABLE_SOURCES", "PUBLIC_SOURCES", "Source", "all_sources", "get_source"]
 
 PUBLIC_SOURCES: tuple[Source, ...] = official_files.SOURCES + official_formats.SOURCES
 
 """Filled below by the public-layer entries (one per official format)."""
+
+
+def _fetchable() -> tuple[Source, ...]:
+    from geodata.population import POPULATION_SOURCE
+
+    return (*PUBLIC_SOURCES, POPULATION_SOURCE)
+
+
+FETCHABLE_SOURCES: tuple[Source, ...] = _fetchable()
+"""What ``ctg-carto data fetch`` knows: the public layers and the commune population package (npm registry)."""
 
 
 def all_sources() -> tuple[Source, ...]:

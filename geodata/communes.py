@@ -213,7 +213,7 @@ def _apply_population(
     else:
         vintage = population.vintage
         table = population.communes
-        values = table["population"].reindex(codes).to_numpy(float)
+        values = table["population"].reindex(codes).to_numpy(float, copy=True)
         known = pd.Index(codes).isin(table.index)
         reasons = np.where(known, "", f"commune absente du fichier de population ({vintage.short})").astype(object)
         mayotte = gdf["departement"].to_numpy() == MAYOTTE

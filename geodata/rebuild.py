@@ -134,6 +134,9 @@ def start_rebuild(settings: Settings) -> str:
             settings.departement,
             "--sources",
             str(settings.sources_dir),
+            *(arg for extra in settings.sources_extra for arg in ("--sources-extra", str(extra))),
+            "--arrondissements",
+            settings.arrondissements,
             "--caf",
             str(settings.caf_dir),
             "--started",
@@ -227,7 +230,16 @@ def restore(settings: Settings, version_name: str) -> str:
     return version_name
 
 
-def _run(out: Path, departement: str, sources: Path, caf: Path, started: str, parent: int = 0) -> int:
+def _run(
+    out: Path,
+    departement: str,
+    sources: Path,
+    caf: Path,
+    started: str,
+    parent: int = 0,
+    extra: tuple[Path, ...] = (),
+    arrondissements: str = "auto",
+) -> int:
     """Body of the child process: build, writing every progress line to the status file."""
     versions = out.parent / f"{out.name}.versions"
     status_path = versions / STATUS_FILE
@@ -243,7 +255,15 @@ def _run(out: Path, departement: str, sources: Path, caf: Path, started: str, pa
     progress(f"Reconstruction du bundle {out} (sources : {sources} ; extraits Caf : {caf})")
     code = 1
     try:
-        report = build_bundle(out, departement=departement, sources_dir=sources, caf_dir=caf, progress=progress)
+        report = build_bundle(
+            out,
+            departement=departement,
+            sources_dir=sources,
+            caf_dir=caf,
+            progress=progress,
+            extra_sources=extra,
+            arrondissements=arrondissements,
+        )
         for problem in report.problems:
             status["lines"].append(f"{problem.severity.upper()} — {problem}")
         if report.ok and report.version_dir is not None:
@@ -270,12 +290,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--departement", required=True)
     parser.add_argument("--sources", required=True)
+    parser.add_argument("--sources-extra", action="append", default=[])
+    parser.add_argument("--arrondissements", default="auto")
     parser.add_argument("--caf", required=True)
     parser.add_argument("--started", default="")
     parser.add_argument("--parent", type=int, default=0, help="pid of the launching worker (lock owner until now)")
     args = parser.parse_args(argv)
     started = args.started or _now()
-    return _run(Path(args.out), args.departement, Path(args.sources), Path(args.caf), started, args.parent)
+    extra = tuple(Path(p) for p in args.sources_extra)
+    return _run(
+        Path(args.out),
+        args.departement,
+        Path(args.sources),
+        Path(args.caf),
+        started,
+        args.parent,
+        extra,
+        args.arrondissements,
+    )
 
 
 if __name__ == "__main__":

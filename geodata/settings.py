@@ -44,6 +44,8 @@ class Settings:
     """Directories searched after ``sources_dir``, only for the files it lacks or that do not cover the territory
     (``CTG_CARTO_SOURCES_EXTRA``, several joined by « : »; ``--sources-extra``). Default: the ``data fetch``
     download directory. Nothing outside the project is ever searched unless named here or in ``sources_dir``."""
+    arrondissements: str = "auto"
+    """Paris, Lyon, Marseille by arrondissement municipal: ``auto`` (in builds of 75, 69, 13), ``oui``, ``non``."""
     caf_dir: Path = PROJECT_ROOT / "var" / "caf"
     cache_dir: Path = PROJECT_ROOT / "var" / "cache"
     host: str = "127.0.0.1"
@@ -79,6 +81,7 @@ class Settings:
             bundle=Path(get("CTG_CARTO_BUNDLE", str(base.bundle))),
             sources_dir=Path(get("CTG_CARTO_SOURCES_DIR", str(base.sources_dir))),
             sources_extra=_paths(get("CTG_CARTO_SOURCES_EXTRA", os.pathsep.join(map(str, base.sources_extra)))),
+            arrondissements=get("CTG_CARTO_ARRONDISSEMENTS", base.arrondissements),
             caf_dir=Path(get("CTG_CARTO_CAF_DIR", str(base.caf_dir))),
             cache_dir=Path(get("CTG_CARTO_CACHE_DIR", str(base.cache_dir))),
             host=get("CTG_CARTO_HOST", base.host),

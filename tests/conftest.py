@@ -37,12 +37,12 @@ def import_ctx_66(commune_base_66: CommuneBase) -> ImportContext:
 
 @pytest.fixture(scope="session")
 def bundle_66_dir(tmp_path_factory: pytest.TempPathFactory):
-    """The real dept 66 bundle, built once from the public files of ../shared/data/raw (no CAF extract)."""
+    """The real dept 66 bundle, built once from the embedded public files (data/sources, no CAF extract)."""
     from geodata.build import build_bundle
-    from geodata.settings import SHARED_RAW
+    from geodata.settings import EMBEDDED_SOURCES
 
     out = tmp_path_factory.mktemp("bundle66") / "bundle"
-    report = build_bundle(out, departement="66", sources_dir=SHARED_RAW, caf_dir=None)
+    report = build_bundle(out, departement="66", sources_dir=EMBEDDED_SOURCES, caf_dir=None)
     assert report.ok, [str(p) for p in report.problems]
     return out
 
@@ -52,12 +52,12 @@ def bundle_66_demo_dir(tmp_path_factory: pytest.TempPathFactory, commune_base_66
     """The real public layers plus the synthetic CAF demo extract (« Données fictives »)."""
     from geodata.build import build_bundle
     from geodata.demo import write_demo_extract
-    from geodata.settings import SHARED_RAW
+    from geodata.settings import EMBEDDED_SOURCES
 
     root = tmp_path_factory.mktemp("bundle66demo")
     write_demo_extract(root / "caf", commune_base_66.communes, seed=66)
     out = root / "bundle"
-    report = build_bundle(out, departement="66", sources_dir=SHARED_RAW, caf_dir=root / "caf")
+    report = build_bundle(out, departement="66", sources_dir=EMBEDDED_SOURCES, caf_dir=root / "caf")
     assert report.ok, [str(p) for p in report.problems]
     return out
 

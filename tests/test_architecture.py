@@ -36,10 +36,16 @@ def test_geodata_does_not_import_indicators():
     assert offenders == []
 
 
-def test_no_source_file_from_shared_is_committed():
-    shared = ROOT.parent / "shared" / "data" / "raw"
-    names = {p.name for p in shared.rglob("*") if p.is_file() and p.name != "PROVENANCE.md"}
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    ours = {Path(line).name for line in tracked.splitlines()}
-    assert names, "the shared data directory should be present beside the repository"
-    assert names.isdisjoint(ours)
+def test_embedded_sources_are_small_and_each_has_its_provenance():
+    """The dept 66 public files ship with the project (the default data directory), small and traced."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "data/sources"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    files = [ROOT / line for line in tracked]
+    assert len(files) >= 20, "the embedded dept 66 sources should be committed"
+    assert sum(f.stat().st_size for f in files) < 600_000
+    assert not [f for f in files if f.suffix in {".tgz", ".zip", ".xls", ".xlsx"}], "no archive or national file"
+    provenance = (ROOT / "data" / "sources" / "PROVENANCE.md").read_text(encoding="utf-8")
+    for f in files:
+        if f.name != "PROVENANCE.md":
+            assert f"`{f.parent.name}/" in provenance, f"{f.parent.name}: no provenance section"

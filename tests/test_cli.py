@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
-from geodata.settings import SHARED_RAW
+from geodata.settings import EMBEDDED_SOURCES
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -16,10 +16,10 @@ DATA = Path(__file__).resolve().parent / "data"
 def test_build_prints_progress_and_the_present_missing_table(tmp_path, capsys):
     out = tmp_path / "bundle"
     assert (
-        main(["data", "build", "--sources", str(SHARED_RAW), "--caf", str(tmp_path / "nocaf"), "--out", str(out)]) == 0
+        main(["data", "build", "--sources", str(EMBEDDED_SOURCES), "--caf", str(tmp_path / "nocaf"), "--out", str(out)]) == 0
     )
     text = capsys.readouterr().out
-    assert "226 communes, 12 EPCI, population 474 452" in text
+    assert "226 communes, 12 EPCI, population 2023 496 855" in text
     assert "✔ france_services" in text
     assert "✘ caf_eaje" in text  # missing CAF extract, with how to get it
     assert "docs/caf_extracts.md" in text
@@ -43,7 +43,7 @@ def test_build_with_a_bad_file_exits_non_zero_and_keeps_the_bundle(tmp_path, cap
 
 
 def test_check_reports_file_line_and_column(tmp_path, capsys):
-    shutil.copy(SHARED_RAW / "frr_2025" / "frr_classement_20250710_66.csv", tmp_path / "frr_classement_20250710_66.csv")
+    shutil.copy(EMBEDDED_SOURCES / "frr_2025" / "frr_classement_20250710_66.csv", tmp_path / "frr_classement_20250710_66.csv")
     bad = tmp_path / "frr_classement_20250710_66.csv"
     lines = bad.read_text(encoding="utf-8").splitlines()
     parts = lines[4].split(";")
@@ -56,7 +56,7 @@ def test_check_reports_file_line_and_column(tmp_path, capsys):
 
 
 def test_check_accepts_the_real_files(capsys):
-    assert main(["data", "check", str(SHARED_RAW / "insee_filosofi")]) == 0
+    assert main(["data", "check", str(EMBEDDED_SOURCES / "insee_filosofi")]) == 0
     assert "ok" in capsys.readouterr().out
 
 

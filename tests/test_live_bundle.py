@@ -14,7 +14,7 @@ import pytest
 
 from geodata.build import build_bundle
 from geodata.demo import write_demo_extract
-from geodata.settings import PROJECT_ROOT, SHARED_RAW
+from geodata.settings import PROJECT_ROOT, EMBEDDED_SOURCES
 
 
 def _free_port() -> int:
@@ -46,7 +46,7 @@ def _wait_for(url: str, predicate, timeout: float = 60) -> str:
 @pytest.mark.slow
 def test_new_bundle_is_served_without_restart_and_a_broken_one_is_ignored(tmp_path, commune_base_66):
     out = tmp_path / "bundle"
-    assert build_bundle(out, departement="66", sources_dir=SHARED_RAW).ok
+    assert build_bundle(out, departement="66", sources_dir=EMBEDDED_SOURCES).ok
     first = out.resolve()
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CTG_CARTO_")}
@@ -66,7 +66,7 @@ def test_new_bundle_is_served_without_restart_and_a_broken_one_is_ignored(tmp_pa
 
         # Rebuild with the synthetic CAF extract: the next page load shows its banner.
         write_demo_extract(tmp_path / "caf", commune_base_66.communes)
-        assert build_bundle(out, departement="66", sources_dir=SHARED_RAW, caf_dir=tmp_path / "caf").ok
+        assert build_bundle(out, departement="66", sources_dir=EMBEDDED_SOURCES, caf_dir=tmp_path / "caf").ok
         assert out.resolve() != first
         _wait_for(layout_url, lambda text: "EAJE (crèches) (90)" in text, timeout=30)
 

