@@ -16,7 +16,8 @@ DATA = Path(__file__).resolve().parent / "data"
 def test_build_prints_progress_and_the_present_missing_table(tmp_path, capsys):
     out = tmp_path / "bundle"
     assert (
-        main(["data", "build", "--sources", str(EMBEDDED_SOURCES), "--caf", str(tmp_path / "nocaf"), "--out", str(out)]) == 0
+        main(["data", "build", "--sources", str(EMBEDDED_SOURCES), "--caf", str(tmp_path / "nocaf"), "--out", str(out)])
+        == 0
     )
     text = capsys.readouterr().out
     assert "226 communes, 12 EPCI, population 2023 496 855" in text
@@ -43,7 +44,9 @@ def test_build_with_a_bad_file_exits_non_zero_and_keeps_the_bundle(tmp_path, cap
 
 
 def test_check_reports_file_line_and_column(tmp_path, capsys):
-    shutil.copy(EMBEDDED_SOURCES / "frr_2025" / "frr_classement_20250710_66.csv", tmp_path / "frr_classement_20250710_66.csv")
+    shutil.copy(
+        EMBEDDED_SOURCES / "frr_2025" / "frr_classement_20250710_66.csv", tmp_path / "frr_classement_20250710_66.csv"
+    )
     bad = tmp_path / "frr_classement_20250710_66.csv"
     lines = bad.read_text(encoding="utf-8").splitlines()
     parts = lines[4].split(";")

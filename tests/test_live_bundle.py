@@ -14,7 +14,7 @@ import pytest
 
 from geodata.build import build_bundle
 from geodata.demo import write_demo_extract
-from geodata.settings import PROJECT_ROOT, EMBEDDED_SOURCES
+from geodata.settings import EMBEDDED_SOURCES, PROJECT_ROOT
 
 
 def _free_port() -> int:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from geodata.catalogue import all_sources, get_source
 from geodata.errors import DataError
 from geodata.importers import ImportContext
-from geodata.settings import PROJECT_ROOT, EMBEDDED_SOURCES
+from geodata.settings import EMBEDDED_SOURCES, PROJECT_ROOT
 
 FORMATS = PROJECT_ROOT / "tests" / "data" / "formats"
 TEMPLATES = PROJECT_ROOT / "docs" / "templates"

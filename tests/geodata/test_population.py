@@ -122,7 +122,7 @@ def test_unknown_version_is_read_with_a_warning_and_bad_json_names_the_file(tmp_
     bad = tmp_path / "decoupage-administratif-6.0.0-communes-66.json"
     bad.write_text('[\n{"code":"66136",', encoding="utf-8")
     (tmp_path / "decoupage-administratif-6.0.0-epci-66.json").write_text("[]", encoding="utf-8")
-    with pytest.raises(DataError, match="decoupage-administratif-6.0.0-communes-66.json : JSON illisible"):
+    with pytest.raises(DataError, match=r"decoupage-administratif-6\.0\.0-communes-66\.json : JSON illisible"):
         read_population(bad)
     negative = tmp_path / "x" / "decoupage-administratif-6.0.0-communes-66.json"
     negative.parent.mkdir()
