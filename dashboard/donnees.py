@@ -350,10 +350,30 @@ def make_aide_page() -> html.Div:
     )
 
 
-def make_guide(path: Path = GUIDE_FILE) -> dcc.Markdown:
-    """The user guide rendered as Markdown (no raw HTML)."""
+def guide_for_territory(text: str, territory: Any = None) -> str:
+    """The guide (written for the 66) naming the built territory: its Caf, its code, its example commune.
+
+    The screenshots stay those of the 66: a line under the title says so."""
+    if territory is None or territory.code == "66":
+        return text
+    for old, new in (
+        ("Caf des Pyrénées-Orientales", territory.caf),
+        ("département 66", f"département {territory.code}"),
+        ("66136", territory.example_code or "CODE_INSEE"),
+        ("Perpignan", territory.example_name or "la commune"),
+    ):
+        text = text.replace(old, new)
+    title, _, rest = text.partition("\n")
+    note = "\n\n*Les captures d'écran de ce guide montrent l'exemple des Pyrénées-Orientales (66).*\n"
+    return f"{title}{note}{rest}"
+
+
+def make_guide(path: Path = GUIDE_FILE, territory: Any = None) -> dcc.Markdown:
+    """The user guide rendered as Markdown (no raw HTML), naming the built territory (:func:`guide_for_territory`)."""
     markdown = path.read_text(encoding="utf-8") if path.is_file() else "# Guide\n\nGuide absent."
-    return dcc.Markdown(guide_markdown(markdown), className="guide", link_target="_self")
+    return dcc.Markdown(
+        guide_markdown(guide_for_territory(markdown, territory)), className="guide", link_target="_self"
+    )
 
 
 ROUTER_JS = """

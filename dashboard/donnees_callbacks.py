@@ -58,7 +58,9 @@ def show_guide(path: str | None) -> Any:
     """Render the guide the first time the « Aide » page is opened (nothing is sent for the other pages)."""
     if (path or "/").rstrip("/") != "/aide":
         return no_update
-    return make_guide()
+    from dashboard.callbacks import current_model
+
+    return make_guide(territory=current_model().territory)
 
 
 @dataclass(frozen=True)

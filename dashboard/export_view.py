@@ -107,7 +107,8 @@ def _source_text(info: Mapping[str, Any]) -> str:
 def caption_items(model: DashboardModel, view: ViewState, built_at: str, today: date) -> list[tuple[str, str]]:
     """(label, text) pairs of the print caption: what a reader of the file needs to know what the map shows."""
     meta = model.columns[view.indicator].meta if view.indicator in model.columns else None
-    items = [("Territoire", model.epci_names.get(view.epci, view.epci) if view.epci else "tout le département")]
+    whole = f"{model.departement_nom} ({model.departement})" if model.departement_nom else "tout le département"
+    items = [("Territoire", model.epci_names.get(view.epci, view.epci) if view.epci else whole)]
     if view.commune and (i := model.index_of(view.commune)) is not None:
         items.append(("Commune", f"{model.names[i]} ({view.commune})"))
     if meta is not None:
@@ -124,7 +125,13 @@ def caption_items(model: DashboardModel, view: ViewState, built_at: str, today: 
     except (KeyError, AttributeError, ValueError):
         used = set()
     layer_sources = {layer.spec.source for layer in model.point_layers if layer.spec.key in view.layers}
-    zone_sources = {"zrr": "zrr2017", "frr": "frr2025", "qpv2015": "qpv2015", "qpv2024": "qpv2024"}
+    zone_sources = {
+        "zrr": "zrr2017",
+        "zrr_sortante": "zrr2017",
+        "frr": "frr2025",
+        "qpv2015": "qpv2015",
+        "qpv2024": "qpv2024",
+    }
     layer_sources |= {zone_sources[k] for k in view.layers if k in zone_sources}
     sources = [
         _source_text(src)

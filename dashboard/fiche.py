@@ -583,12 +583,13 @@ def build_communes_table(ind: Indicators, terr: Territory) -> str:
             bonus_text += " *"
         rows.append(
             f"<tr><td>{e(ind.names['commune'].get(code, code))}</td>"
-            f'<td class="num">{e(format_number(v.at[code, "population"], 0))}</td>'
+            f'<td class="num">{e(format_value(v.at[code, "population"], st.at[code, "population"], 0))}</td>'
             f'<td class="num">{e(places)}</td><td>{e(level if isinstance(level, str) else "non disponible")}</td>'
             f"<td>{e(bonus_text)}</td></tr>"
         )
     return (
-        '<table class="communes"><thead><tr><th>Commune</th><th class="num">Population</th>'
+        '<table class="communes"><thead><tr><th>Commune</th>'
+        f'<th class="num">Population ({e(ind.population_label)})</th>'
         '<th class="num">Places EAJE</th><th>Sous-dotation</th><th>Bonus territoire (€/place/an)</th></tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table><p class="muted">* montant ou tranche à confirmer.</p>'
     )
@@ -689,7 +690,11 @@ def build_fiche_html(
     )
     p = ind.params
     pop = ind.level(terr.level).values.at[terr.code, "population"]
-    lead = f"{format_number(pop, 0)} habitants"
+    lead = (
+        f"{format_number(pop, 0)} habitants ({ind.population_label})"
+        if pd.notna(pop)
+        else f"population non disponible ({ind.level(terr.level).notes.at[terr.code, 'population'] or 'absente'})"
+    )
     if terr.level == "epci":
         lead += f" · {len(terr.communes)} communes"
     zonages = "".join(f"<li>{line}</li>" for line in _zonage_lines(ind, bundle, terr))

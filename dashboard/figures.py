@@ -34,7 +34,7 @@ def trace_keys(model: DashboardModel) -> list[str]:
         keys.append("contexte")
     keys.append("communes")
     keys += [name for name in ("qpv2015", "qpv2024") if name in model.geo]
-    keys += [name for name in ("zrr", "frr", "ctg") if name in model.zones]
+    keys += [name for name in ("zrr", "zrr_sortante", "frr", "ctg") if name in model.zones]
     keys += ["epci", "departement", "selection"]
     keys += [f"pt:{layer.spec.key}" for layer in model.point_layers]
     return keys
@@ -131,7 +131,7 @@ def layer_visibility(model: DashboardModel, layers: Sequence[str]) -> dict[int, 
     visible = {}
     for i, key in enumerate(trace_keys(model)):
         name = key.removeprefix("pt:")
-        if key.startswith("pt:") or key in {"epci", "qpv2015", "qpv2024", "zrr", "frr", "ctg"}:
+        if key.startswith("pt:") or key in {"epci", "qpv2015", "qpv2024", "zrr", "zrr_sortante", "frr", "ctg"}:
             visible[i] = name in chosen
     return visible
 
@@ -188,8 +188,8 @@ def build_map_figure(model: DashboardModel, state: ViewState, classes: Classific
             )
         elif key in {"qpv2015", "qpv2024"}:
             traces.append(_outline(model.geo_url(key), model.geo_ids[key], ZONE_COLORS[key], 2.2, key, shown))
-        elif key in {"zrr", "frr", "ctg"}:
-            width = {"zrr": 3.0, "frr": 1.8, "ctg": 2.4}[key]
+        elif key in {"zrr", "zrr_sortante", "frr", "ctg"}:
+            width = {"zrr": 3.0, "zrr_sortante": 2.0, "frr": 1.8, "ctg": 2.4}[key]
             traces.append(_outline(model.geo_url("communes"), model.zones[key], ZONE_COLORS[key], width, key, shown))
         elif key == "epci":
             traces.append(_outline(model.geo_url("epci"), model.geo_ids["epci"], ZONE_COLORS["epci"], 1.6, key, shown))

@@ -105,7 +105,7 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                     id=ids.COMMUNE_DROPDOWN,
                     options=communes,
                     value=state.commune or None,
-                    placeholder="Perpignan, 66136…",
+                    placeholder=model.territory.search_placeholder if model.territory else "nom ou code Insee…",
                     searchable=True,
                     clearable=True,
                 ),

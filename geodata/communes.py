@@ -148,6 +148,24 @@ def _points(hex_values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return x, y
 
 
+_CHARNIERES = {"0": "de ", "1": "d'", "2": "du ", "3": "de la ", "4": "des ", "5": "de l'", "6": "des "}
+"""INSEE ``TNCC`` of a département's name → the words between « Caf » and the name."""
+
+
+def caf_name(departement: str) -> str:
+    """« Caf des Pyrénées-Orientales », « Caf de l'Aude », « Caf du Rhône »: the Caf of a département, by name.
+
+    Why: every text that names the territory follows the built département, never « Caf 66 » in a 2A build."""
+    if departement == "all":
+        return "Caf"
+    table = _read_lzma_csv("departements.csv.lzma", ["code", "nom", "type_nom"])
+    row = table[table["code"] == departement]
+    if row.empty:
+        return f"Caf ({departement})"
+    tncc, nom = str(row["type_nom"].iloc[0]), str(row["nom"].iloc[0])
+    return f"Caf {_CHARNIERES.get(tncc, 'de ')}{nom}"
+
+
 def _no_geometry(values: pd.Series) -> pd.Series:
     return values.isin(["", "\\N"])
 

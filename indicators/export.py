@@ -68,7 +68,10 @@ def indicator_table(ind: Indicators, level: str) -> pd.DataFrame:
                 column.append(neutralise(str(v)))
             if n and n != NOTE_COMMUNAL:
                 remarks[i].append(f"{spec.label} : {n}")
-        data[header(key)] = column
+        title = header(key)
+        if key == "population":
+            title = f"{title[:-1]}, {ind.population_label})"  # « Population municipale (habitants, population 2023) »
+        data[title] = column
     data["Remarques"] = [neutralise(" | ".join(r)) for r in remarks]
     if ind.synthetic:
         data["Avertissement"] = [SYNTHETIC_MARK] * len(index)

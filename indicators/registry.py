@@ -18,7 +18,8 @@ FRR_CATEGORIES = (
     "Classée FRR partiellement",
     "Non classée",
 )
-ZRR_CATEGORIES = ("classée", "non classée")
+ZRR_CATEGORIES = ("classée", "sortante (effets maintenus)", "partiellement classée", "non classée")
+"""ZRR 2017 statuses (``geodata.importers.zonages.ZRR_STATUTS``): only « classée » (ZONAGE_ZRR = C) counts as ZRR."""
 CLASSE_POPULATION_CATEGORIES = ("moins de 3 500", "3 500 à 10 000", "plus de 10 000")
 
 
@@ -191,7 +192,7 @@ _ALL = [
         "Places en ALSH pour 100 enfants de 3 à 10 ans",
         OFF,
         "places pour 100 enfants",
-        "Indicateur local CAF 66 : places ALSH pour 100 enfants de 3 à 10 ans (Insee).",
+        "Indicateur local de la Caf : places ALSH pour 100 enfants de 3 à 10 ans (Insee).",
         ("caf_alsh", "pop_age"),
         UP,
     ),
@@ -476,7 +477,8 @@ _ALL = [
         "Zone de revitalisation rurale (2017)",
         Z,
         "",
-        "Classement ZRR 2017 (historique ; les textes Cnaf du bonus territoire citent encore les ZRR).",
+        "Classement ZRR 2017 (historique ; les textes Cnaf du bonus territoire citent encore les ZRR) : « classée » "
+        "= ZONAGE_ZRR C ; les communes « sortantes » (A, effets maintenus) ne sont pas comptées comme classées.",
         ("zrr2017",),
         kind="category",
         categories=ZRR_CATEGORIES,

@@ -152,7 +152,8 @@ def build_points(
     """Turn WGS84 longitude/latitude columns into a point GeoDataFrame (EPSG:4326) with ``lon``/``lat`` columns.
 
     With ``code_column`` and ``warnings`` (old files with known geocoding slips), a point outside the territory is
-    moved to the town hall of its commune and reported as a warning naming the line, instead of failing the layer.
+    moved to the town hall of its commune and reported as a warning naming the line, instead of failing the layer;
+    its ``position`` column then says so (shown in the structure's hover and details).
 
     Raises:
         DataError: missing or non-numeric coordinates, metric (Lambert-93) values, degrees out of range, or points
@@ -192,10 +193,11 @@ def build_points(
     if code_column is None or warnings is None:
         check_in_territory(gdf, file, ctx, labels, rows=lines, column=column)
         return gdf
+    gdf["position"] = ""
     try:
         check_in_territory(gdf, file, ctx, labels, rows=lines, column=column)
     except DataError as exc:
-        halls = ctx.communes.set_index("code")[["mairie_lon", "mairie_lat"]]
+        halls = ctx.communes.set_index("code")[["mairie_lon", "mairie_lat", "nom"]]
         bad = {p.row for p in exc.problems}
         for i in [i for i, n in enumerate(lines) if n in bad]:
             code = df[code_column].iloc[i]
@@ -205,6 +207,10 @@ def build_points(
             gdf.iloc[i, gdf.columns.get_loc("lon")] = x
             gdf.iloc[i, gdf.columns.get_loc("lat")] = y
             gdf.iloc[i, gdf.columns.get_loc("geometry")] = shapely.Point(x, y)
+            gdf.iloc[i, gdf.columns.get_loc("position")] = (
+                f"déplacé à la mairie de {halls.loc[code, 'nom']} : le point publié ({labels[i][6:-1]}) est hors "
+                f"du département {ctx.departement}"
+            )
             problem = next(p for p in exc.problems if p.row == lines[i])
             warnings.append(
                 Problem(

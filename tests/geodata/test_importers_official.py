@@ -117,11 +117,14 @@ def test_catalogue_prefers_qpv2024_polygons_over_list(tmp_path):
 def test_zrr2017_real_csv(import_ctx_66):
     result = import_zrr2017(_real("zrr2017"), import_ctx_66)
     table = result.table
-    assert list(table.columns) == ["code_commune", "zrr_simp", "zonage_zrr", "zrr_classee", "libelle"]
+    assert list(table.columns) == ["code_commune", "zrr_simp", "zonage_zrr", "zrr_classee", "statut", "libelle"]
     assert len(table) == 226
     assert table["zrr_simp"].value_counts().to_dict() == {"C": 129, "NC": 97}
     assert table["zonage_zrr"].value_counts().to_dict() == {"C": 124, "NC": 97, "A": 5}
-    assert table["zrr_classee"].sum() == 129
+    # « Classées » = ZONAGE_ZRR C (124, as the official lists); the 5 « A – sortantes » are their own class.
+    assert table["zrr_classee"].sum() == 124
+    assert (table["statut"] == "sortante (effets maintenus)").sum() == 5
+    assert "124 commune(s) classée(s)" in result.notes[0] and "5 sortante" in result.notes[0]
     assert set(table["code_commune"]) == import_ctx_66.commune_codes
     assert result.warnings == []
 
@@ -132,7 +135,8 @@ def test_zrr2017_official_workbook_layout(import_ctx_66):
     assert list(table.index) == ["66001", "66003", "66004", "66005"]  # 01001 cut away
     assert table["zrr_simp"].to_dict() == {"66001": "NC", "66003": "C", "66004": "C", "66005": "P"}
     assert table.loc["66004", "zonage_zrr"] == "A"  # « C  Classée » with two spaces read as C
-    assert table["zrr_classee"].to_dict() == {"66001": False, "66003": True, "66004": True, "66005": True}
+    assert table["zrr_classee"].to_dict() == {"66001": False, "66003": True, "66004": False, "66005": False}
+    assert table.loc["66005", "statut"] == "partiellement classée"
     assert table.loc["66004", "libelle"].startswith("A - Sortante en 2017")
     assert "222 commune(s)" in result.warnings[0].message  # 226 - 4 listed
 
@@ -201,7 +205,8 @@ def test_dila_annuaire_2016(import_ctx_66):
     result = import_dila_annuaire(_real("dila_annuaire_2016"), import_ctx_66)
     gdf = result.table
     assert list(gdf.columns) == [
-        "id", "type", "nom", "code_commune", "adresse", "telephone", "mise_a_jour", "lon", "lat", "geometry",
+        "id", "type", "nom", "code_commune", "adresse", "telephone", "mise_a_jour", "position", "lon", "lat",
+        "geometry",
     ]  # fmt: skip
     assert len(gdf) == 65
     assert (gdf["type"] == "caf").sum() == 5
@@ -213,6 +218,9 @@ def test_dila_annuaire_2016(import_ctx_66):
     prades = gdf.set_index("id").loc["pole_emploi-66149-01"]
     hall = import_ctx_66.communes.set_index("code").loc["66149"]
     assert (prades["lon"], prades["lat"]) == pytest.approx((hall["mairie_lon"], hall["mairie_lat"]))
+    # The move is carried by the row itself, for the structure's hover and details.
+    assert prades["position"].startswith("déplacé à la mairie de Prades : le point publié (43.4739, -0.933762)")
+    assert (gdf["position"] != "").sum() == 2
     assert _source("dila_annuaire_2016").vintage == "2016 (ancien)"
 
 
