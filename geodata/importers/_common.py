@@ -208,7 +208,7 @@ def build_points(
             gdf.iloc[i, gdf.columns.get_loc("lat")] = y
             gdf.iloc[i, gdf.columns.get_loc("geometry")] = shapely.Point(x, y)
             gdf.iloc[i, gdf.columns.get_loc("position")] = (
-                f"déplacé à la mairie de {halls.loc[code, 'nom']} : le point publié ({labels[i][6:-1]}) est hors "
+                f"déplacé à la mairie de {halls.loc[code, 'nom']} : le point publié ({labels[i][7:-1]}) est hors "
                 f"du département {ctx.departement}"
             )
             problem = next(p for p in exc.problems if p.row == lines[i])

@@ -135,8 +135,9 @@ def test_zrr2017_official_workbook_layout(import_ctx_66):
     assert list(table.index) == ["66001", "66003", "66004", "66005"]  # 01001 cut away
     assert table["zrr_simp"].to_dict() == {"66001": "NC", "66003": "C", "66004": "C", "66005": "P"}
     assert table.loc["66004", "zonage_zrr"] == "A"  # « C  Classée » with two spaces read as C
-    assert table["zrr_classee"].to_dict() == {"66001": False, "66003": True, "66004": False, "66005": False}
-    assert table.loc["66005", "statut"] == "partiellement classée"
+    # Classée = ZONAGE_ZRR C, whatever ZRR_SIMP says; the « A – sortante » 66004 is not.
+    assert table["zrr_classee"].to_dict() == {"66001": False, "66003": True, "66004": False, "66005": True}
+    assert table.loc["66004", "statut"] == "sortante (effets maintenus)"
     assert table.loc["66004", "libelle"].startswith("A - Sortante en 2017")
     assert "222 commune(s)" in result.warnings[0].message  # 226 - 4 listed
 
