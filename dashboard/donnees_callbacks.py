@@ -58,9 +58,10 @@ def show_guide(path: str | None) -> Any:
     """Render the guide the first time the « Aide » page is opened (nothing is sent for the other pages)."""
     if (path or "/").rstrip("/") != "/aide":
         return no_update
-    from dashboard.callbacks import current_model
+    from dashboard.callbacks import EXTENSION
 
-    return make_guide(territory=current_model().territory)
+    model = flask.current_app.extensions.get(EXTENSION) if flask.has_app_context() else None
+    return make_guide(territory=getattr(model, "territory", None))
 
 
 @dataclass(frozen=True)

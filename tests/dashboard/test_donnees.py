@@ -344,3 +344,16 @@ def test_guide_is_rendered_only_when_the_aide_page_is_opened():
     assert isinstance(guide, dcc.Markdown)
     assert "Guide" in guide.children
     assert "/aide/images/carte.png" in guide.children
+
+
+def test_guide_names_the_built_territory_not_the_66():
+    from dashboard.donnees import GUIDE_FILE, guide_for_territory
+    from dashboard.model import Territory
+
+    text = GUIDE_FILE.read_text(encoding="utf-8")
+    assert guide_for_territory(text, Territory("66", "Pyrénées-Orientales", "Caf des Pyrénées-Orientales", "P", "1"))
+    corse = guide_for_territory(text, Territory("2A", "Corse-du-Sud", "Caf de la Corse-du-Sud", "Ajaccio", "2A004"))
+    assert "Caf de la Corse-du-Sud" in corse and "2A004" in corse and "Ajaccio" in corse
+    assert "Pyrénées-Orientales (66)" in corse.splitlines()[2]  # the screenshots say where they come from
+    for word in ("Caf des Pyrénées-Orientales", "66136", "Perpignan", "département 66"):
+        assert word not in corse
