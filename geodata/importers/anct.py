@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geodata.errors import DataError, Problem
+from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.importers._common import WGS84, check_in_territory, missing_communes_warning, read_geojson, select
 from geodata.readers import check_codes, read_table
@@ -135,6 +135,15 @@ def import_anct_programmes(path: Path, ctx: ImportContext) -> LayerResult:
             table[column] = ""
     if ctx.departement != "all":
         table = table[table["code_commune"].str.startswith(ctx.departement)].reset_index(drop=True)
+        if table.empty:  # a file of another territory: the layer is missing here, not « no programme »
+            raise OutOfTerritory(
+                Problem(
+                    file,
+                    f"aucune ligne pour le département {ctx.departement}",
+                    column="liste_geo",
+                    suggestion="vérifiez que le fichier couvre bien ce département",
+                )
+            )
     gdf = gpd.GeoDataFrame(table, geometry="geometry", crs=WGS84)
     check_codes(gdf, "code_commune", file, ctx.commune_codes, unique=False, departement=ctx.departement)
     check_in_territory(gdf, file, ctx, [f"programme {t}" for t in gdf["id_territoire"]])

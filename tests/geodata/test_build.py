@@ -178,4 +178,6 @@ def test_another_departement_builds_its_base_bundle_from_the_66_data_directory(t
     # The 66 cuts do not cover the Aude: each layer is missing, with the reason, instead of failing the build.
     assert "aucune ligne pour le département 11" in missing["france_services"]
     assert "frr2025" in missing
+    assert "anct_programmes" in missing  # not « present with 0 programme »
+    assert "layers" in manifest and "anct_programmes" not in manifest["layers"]
     assert all(p.severity == "avertissement" for p in report.problems)
