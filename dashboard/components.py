@@ -138,8 +138,13 @@ def make_summary(model: DashboardModel, epci: str) -> html.Div:
     mask = model.mask(epci)
     codes = {c for c, keep in zip(model.codes, mask, strict=True) if keep}
     scope = model.epci_names.get(epci, epci) if epci else f"Département {model.departement_nom or model.departement}"
+    parents = np.asarray(model.parents or ("",) * len(model.codes), dtype=object)[mask]
+    arrondissements = int((parents != "").sum())
+    units = f"{int(mask.sum()) - arrondissements + len(set(parents[parents != '']))} communes"
+    if arrondissements:
+        units += f", dont {len(set(parents[parents != '']))} par arrondissement ({arrondissements} arrondissements)"
     lines = [
-        html.Li(f"{int(mask.sum())} communes"),
+        html.Li(units),
         html.Li(population_text(np.asarray(model.population, dtype=float)[mask], model.population_label)),
     ]
     for layer in model.point_layers:
@@ -340,9 +345,10 @@ def make_sources_panel(model: DashboardModel) -> html.Div:
             html.H3("Couches absentes et comment les ajouter"),
             html.Ul(missing) if missing else html.P("Aucune couche manquante.", className="muted"),
             html.H3("Notes sur les données (points déplacés, communes sans polygone, populations manquantes)"),
-            html.Ul(notes, id=ids.DATA_NOTES)
-            if notes
-            else html.P("Aucune correction faite à la construction.", className="muted"),
+            html.Div(
+                html.Ul(notes) if notes else html.P("Aucune correction faite à la construction.", className="muted"),
+                id=ids.DATA_NOTES,
+            ),
         ]
     )
 

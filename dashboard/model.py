@@ -6,6 +6,7 @@ so two apps in one process (tests) never share it, and gunicorn ``--preload`` wo
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -291,9 +292,13 @@ def build_columns(indicators: Any, registry: Mapping[str, Any], codes: list[str]
     """Commune values, states and display text of every available indicator, in registry order."""
     result = indicators.commune
     columns: dict[str, IndicatorColumn] = {}
+    year = getattr(indicators, "population_label", "")
     for ind_id, meta in registry.items():
         if ind_id not in indicators.available or getattr(meta, "kind", "numeric") not in {"numeric", "category"}:
             continue
+        if ind_id == "population" and year and dataclasses.is_dataclass(meta):
+            # The legend, the picker and the card name the population's year (« Population municipale 2023 »).
+            meta = dataclasses.replace(meta, label=f"{meta.label} ({year})")
         category = getattr(meta, "kind", "numeric") == "category"
         values = _aligned(result.values, codes, ind_id, "" if category else float("nan"))
         states = [str(s) for s in _aligned(result.states, codes, ind_id, "nd")]

