@@ -248,7 +248,7 @@ DILA_ANNUAIRE_2016 = Source(
     page_url="https://www.data.gouv.fr/fr/datasets/service-public-fr-annuaire-de-l-administration-base-de-donnees-locales/",
     howto=(
         "Couche ancienne (2016) : à n'utiliser que faute de liste à jour des accueils Caf. Extrait du dépôt "
-        "cquest/annuaire-services-publics ; la Caf 66 peut fournir sa liste actuelle (modèle caf_accueils)."
+        "cquest/annuaire-services-publics ; la Caf peut fournir sa liste actuelle (modèle caf_accueils)."
     ),
     notes=(
         "Millésime 2016 : adresses et horaires à vérifier ; certains sites ont fermé ou déménagé.",
@@ -258,8 +258,8 @@ DILA_ANNUAIRE_2016 = Source(
 
 CHIFFRES_CLES = Source(
     id="chiffres_cles",
-    title="Chiffres clés de la Caf des Pyrénées-Orientales",
-    publisher="Caf 66 (bilans annuels relayés par la presse) ; Insee",
+    title="Chiffres clés départementaux de la Caf",
+    publisher="Caf des Pyrénées-Orientales (bilans annuels relayés par la presse) ; Insee",
     dataset="Chiffres clés départementaux compilés (une source par ligne)",
     vintage="2019-2024",
     licence="Faits cités de pages publiques ; chiffre Insee sous " + LICENCE_OUVERTE,
@@ -269,7 +269,7 @@ CHIFFRES_CLES = Source(
     expected_columns=("annee", "indicateur", "valeur", "unite", "precision", "editeur_source", "source_url"),
     howto=(
         "Tableau tenu à la main : une ligne par chiffre avec son année, son unité, sa précision (arrondi, borne "
-        "basse…) et l'adresse de la page source. À remplacer par le bilan officiel de la Caf 66 quand il est fourni."
+        "basse…) et l'adresse de la page source. À remplacer par le bilan officiel de la Caf quand il est fourni."
     ),
     notes=("Chiffres de presse, souvent arrondis : pour les grands repères, pas comme série statistique.",),
 )

