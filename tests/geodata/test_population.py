@@ -200,6 +200,5 @@ def test_data_fetch_knows_the_npm_package_and_checks_its_checksum(tmp_path):
     assert result.status == STATUS_FAILED and "SHA-256" in result.message
     assert not (tmp_path / "dest" / relative).exists()
     # The name it would be saved under is one the build looks for.
-    (tmp_path / "dest" / relative).parent.mkdir(parents=True)
     write_tarball(tmp_path / "dest" / relative, [_commune("66136", "66", 1)], [])
     assert source.candidates([tmp_path / "dest"]) == [tmp_path / "dest" / relative]
