@@ -29,7 +29,8 @@ def check_path(path: Path, departement: str = "66") -> tuple[list[Problem], list
     wants the whole list at once.
     """
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    ctx = ImportContext(departement=departement, communes=load_commune_base(departement).communes)
+    base = load_commune_base(departement)
+    ctx = ImportContext(departement=departement, communes=base.communes, extra_codes=base.extra_codes)
     problems: list[Problem] = []
     checked: list[tuple[str, str]] = []
     for file in files:
