@@ -143,7 +143,7 @@ ZONE_COLORS = {
     "qpv2024": "#CC79A7",
     "qpv2015": "#882255",
     "zrr": "#009E73",
-    "zrr_sortante": "#56B4E9",
+    "zrr_sortante": "#D55E00",
     "frr": "#E69F00",
     "ctg": "#0072B2",
 }
