@@ -26,7 +26,13 @@ def bench_indicators(departements: list[str], record: Callable[..., dict], repea
                 caf = Path(tmp) / "caf"
                 write_demo_extract(caf, load_commune_base(dep).communes)
             out = Path(tmp) / "bundle"
-            build_bundle(out, departement=dep, sources_dir=settings.sources_dir if dep != "all" else None, caf_dir=caf)
+            build_bundle(
+                out,
+                departement=dep,
+                sources_dir=settings.sources_dir if dep != "all" else None,
+                caf_dir=caf,
+                extra_sources=settings.sources_extra,
+            )
             bundle = load_bundle(out)
             times = []
             for _ in range(repeat):

@@ -45,7 +45,12 @@ def bench_build(departements: list[str]) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "bundle"
             start = time.perf_counter()
-            report = build_bundle(out, departement=dep, sources_dir=settings.sources_dir if dep != "all" else None)
+            report = build_bundle(
+                out,
+                departement=dep,
+                sources_dir=settings.sources_dir if dep != "all" else None,
+                extra_sources=settings.sources_extra,
+            )
             seconds = time.perf_counter() - start
             real = out.resolve()
             web = {p.name: p.stat().st_size for p in (real / "web").iterdir()}
