@@ -105,7 +105,7 @@ def create_app(
         server.secret_key = settings.secret_key
     server.extensions[callbacks.EXTENSION] = model
     _register_geo_route(server)
-    register_export_route(server, model, bundle.manifest)
+    register_export_route(server, model, bundle.manifest, settings)
     install_auth(server, settings)  # « Données » page and donnees-* callbacks reserved to editors
     install_security_headers(app, settings)  # CSP: the page talks to this server only; no framing
     register_donnees(app, settings, bundle.manifest)

@@ -38,6 +38,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ _VERIFIED_KEY = secrets.token_bytes(32)
 _PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto;">
-<h1>{title}</h1><p>{text}</p><p><a href="/">Retour à la carte</a></p></body></html>"""
+<h1>{title}</h1><p>{text}</p><p>{links}</p></body></html>"""
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,16 @@ class AuthConfig:
         return bool(self.password_hash or self.header)
 
 
-def _page(status: int, title: str, text: str) -> flask.Response:
-    return flask.Response(_PAGE.format(title=title, text=text), status=status, mimetype="text/html")
+def french_page(
+    status: int, title: str, text: str, links: Iterable[tuple[str, str]] = (("Retour à la carte", "/"),)
+) -> flask.Response:
+    """A short HTML page in French (errors, refusals), every piece escaped; ``links`` are (label, href) pairs."""
+    anchors = " · ".join(f'<a href="{escape(href)}">{escape(label)}</a>' for label, href in links)
+    page = _PAGE.format(title=escape(title), text=escape(text), links=anchors)
+    return flask.Response(page, status=status, mimetype="text/html")
+
+
+_page = french_page
 
 
 def _ids(value: Any) -> Iterable[str]:

@@ -81,8 +81,10 @@ def make_meeting_toolbar() -> html.Div:
                 max_size=MAX_FILE_BYTES,
                 multiple=False,
             ),
-            html.A("Exporter PNG", id=ids.EXPORT_PNG, href=export_href("", "png"), download="", className="button"),
-            html.A("Exporter PDF", id=ids.EXPORT_PDF, href=export_href("", "pdf"), download="", className="button"),
+            # No ``download`` attribute: the file comes with Content-Disposition: attachment, and a refusal
+            # (« réessayez », HTTP 503) is shown as a French page instead of a silently failed download.
+            html.A("Exporter PNG", id=ids.EXPORT_PNG, href=export_href("", "png"), className="button"),
+            html.A("Exporter PDF", id=ids.EXPORT_PDF, href=export_href("", "pdf"), className="button"),
             html.Span(id=ids.SEQUENCE_STATUS, className="muted"),
             html.P(id=ids.SEQUENCE_ERROR, className="error", role="alert"),
             dcc.Download(id=ids.SEQUENCE_DOWNLOAD),
