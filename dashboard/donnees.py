@@ -31,7 +31,7 @@ from dashboard import ids
 from geodata.caf_extracts import TEMPLATES
 from geodata.errors import Problem
 from geodata.settings import PROJECT_ROOT
-from geodata.upload import UploadLimits
+from geodata.upload import UploadLimits, too_large_message
 
 EXTENSION = "ctg_carto_donnees"
 """Key of :class:`DonneesConfig`-like dict in ``server.extensions``: settings, loaded manifest and version."""
@@ -257,6 +257,13 @@ def make_nav() -> html.Nav:
     )
 
 
+def upload_guard(upload: Component, max_bytes: int, too_large: str, message_id: str) -> html.Div:
+    """``upload`` wrapped so that a file over ``max_bytes`` (which ``dcc.Upload`` drops without a sign) gets
+    ``too_large`` — the server's own message — in the element ``message_id`` (``assets/upload-limits.js``)."""
+    attributes = {"data-max-bytes": str(max_bytes), "data-too-large": too_large, "data-message-id": message_id}
+    return html.Div(upload, className="upload-guard", **attributes)
+
+
 def _section(title: str, *children: Any) -> html.Section:
     return html.Section([html.H2(title), *children], className="panel donnees-section")
 
@@ -300,14 +307,20 @@ def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = 
             ),
             _section(
                 "2. Déposer et vérifier",
-                dcc.Upload(
-                    html.Div(["Glissez vos fichiers ici ou ", html.A("choisissez-les", href="#")]),
-                    id=ids.DONNEES_UPLOAD,
-                    multiple=True,
-                    accept=",".join(limits.suffixes),
-                    max_size=limits.max_bytes,
-                    className="upload-zone",
+                upload_guard(
+                    dcc.Upload(
+                        html.Div(["Glissez vos fichiers ici ou ", html.A("choisissez-les", href="#")]),
+                        id=ids.DONNEES_UPLOAD,
+                        multiple=True,
+                        accept=",".join(limits.suffixes),
+                        max_size=limits.max_bytes,
+                        className="upload-zone",
+                    ),
+                    limits.max_bytes,
+                    too_large_message(limits),
+                    ids.DONNEES_TOO_LARGE,
                 ),
+                html.P(id=ids.DONNEES_TOO_LARGE, className="error", role="alert"),
                 html.P(limits_text(limits), id=ids.DONNEES_LIMITS, className="hint"),
                 html.Div(make_report([], []), id=ids.DONNEES_REPORT, **{"aria-live": "polite"}),
             ),

@@ -27,6 +27,9 @@ VERSION = 1
 MAX_STOPS = 100
 MAX_TITLE = 120
 MAX_FILE_BYTES = 200_000
+TOO_LARGE = f"fichier trop gros ({{octets}} octets, {MAX_FILE_BYTES} au plus)"
+"""Refusal of an oversize sequence file (``{octets}``: its size), also shown by the browser for a file it does not
+send (``assets/upload-limits.js``)."""
 UNDER_SERVED = "sous_dotation"
 """Indicator of the under-served level (P1, P2…): the default for EPCI stops when the bundle has it."""
 
@@ -194,7 +197,7 @@ def sequence_from_json(content: str | bytes, model: DashboardModel) -> tuple[Sto
         SequenceError: not JSON, another format or département, or stops that do not fit the bundle.
     """
     if len(content) > MAX_FILE_BYTES:
-        raise SequenceError([f"fichier trop gros ({len(content)} octets, {MAX_FILE_BYTES} au plus)"])
+        raise SequenceError([TOO_LARGE.replace("{octets}", str(len(content)))])
     try:
         document = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
