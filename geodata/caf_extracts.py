@@ -186,6 +186,9 @@ _ADRESSE = Column("Adresse", "adresse", "texte", "adresse postale du lieu d'accu
 _GESTIONNAIRE = Column(
     "Gestionnaire", "gestionnaire", "texte", "organisme gestionnaire (commune, EPCI, association…)", "Commune"
 )
+_POINT_RULE = (
+    "le point doit aussi être dans le département (sinon : erreur) et dans la commune du code (sinon : avertissement)"
+)
 _LONGITUDE = Column(
     "Longitude",
     "lon",
@@ -193,9 +196,7 @@ _LONGITUDE = Column(
     "longitude en degrés décimaux WGS84 (entre 1,7 et 3,2 pour les Pyrénées-Orientales) ; vide = point de la mairie",
     "2,8954",
     present=False,
-    bounds=Bounds(
-        -180.0, 180.0, why="le point doit en plus être dans le département (erreur) et dans la commune du code"
-    ),
+    bounds=Bounds(-180.0, 180.0, why=_POINT_RULE),
 )
 _LATITUDE = Column(
     "Latitude",
@@ -204,9 +205,7 @@ _LATITUDE = Column(
     "latitude en degrés décimaux WGS84 (entre 42,3 et 42,95 pour les Pyrénées-Orientales) ; vide = point de la mairie",
     "42,6986",
     present=False,
-    bounds=Bounds(
-        -90.0, 90.0, why="le point doit en plus être dans le département (erreur) et dans la commune du code"
-    ),
+    bounds=Bounds(-90.0, 90.0, why=_POINT_RULE),
 )
 _DATE_EXTRACTION = Column(
     "Date d'extraction",
@@ -281,7 +280,7 @@ EAJE = Template(
                 1_000,
                 plausible_low=1,
                 plausible_high=150,
-                why="un EAJE compte de 1 place à 150 environ (12 au plus pour une micro-crèche) ; 0 : fermé ?",
+                why="un EAJE compte de 1 à 150 places environ, une micro-crèche 12 au plus ; 0 place : fermé ?",
             ),
         ),
         Column(
@@ -703,6 +702,71 @@ CTG = Template(
 
 TEMPLATES: tuple[Template, ...] = (EAJE, ALSH, CENTRES_SOCIAUX, ACCUEILS, CTG)
 """Every CAF template, in the order of the guide."""
+
+
+KIND_LABELS = {"entier": "nombre entier", "coordonnee": "nombre décimal (degrés)", "date": "date"}
+
+
+def _plausible_text(bounds: Bounds) -> str:
+    low, high = bounds.plausible_low, bounds.plausible_high
+    if low is not None and high is not None:
+        text = f"{format_limit(low)} à {format_limit(high)}"
+    elif low is not None:
+        text = f"à partir de {format_limit(low)}"
+    elif high is not None:
+        text = f"jusqu'à {format_limit(high)}"
+    else:
+        text = ""
+    if bounds.not_future:
+        text = f"{text}, pas dans le futur" if text else "pas dans le futur"
+    return f"{text or '—'} : {bounds.why}" if bounds.why and text else bounds.why or text or "—"
+
+
+def bounds_markdown() -> str:
+    """The guide's table of every bounded column (``docs/caf_extracts.md``, kept identical by a test)."""
+    lines = [
+        "| Modèle | Colonne | Type | Valeurs possibles (sinon : erreur) "
+        "| Valeurs vraisemblables (sinon : avertissement) |",
+        "|---|---|---|---|---|",
+    ]
+    for template in TEMPLATES:
+        for column in template.columns:
+            if column.bounds is None:
+                continue
+            possible = f"{format_limit(column.bounds.low)} à {format_limit(column.bounds.high)}"
+            lines.append(
+                f"| `{template.id}` | {column.name} | {KIND_LABELS.get(column.kind, column.kind)} | {possible} | "
+                f"{_plausible_text(column.bounds)} |"
+            )
+    return "\n".join(lines)
+
+
+def limits_markdown() -> str:
+    """The guide's table of :data:`CAF_LIMITS` (kept identical by a test)."""
+    limits = CAF_LIMITS
+    rows = [
+        ("Taille du fichier", f"{format_limit((limits.max_bytes or 0) / (1024 * 1024))} Mo"),
+        ("Classeur Excel une fois décompressé", f"{format_limit((limits.max_unzipped_bytes or 0) / (1024 * 1024))} Mo"),
+        ("Lignes de données", format_limit(limits.max_rows or 0)),
+        ("Lignes lues, vides comprises", format_limit(limits.max_lines or 0)),
+        ("Colonnes", format_limit(limits.max_columns)),
+        ("Caractères dans une cellule", format_limit(limits.max_cell_chars)),
+        ("Lignes vides de suite qui terminent une feuille Excel", format_limit(limits.empty_run)),
+    ]
+    return "\n".join(["| Limite | Valeur |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)])
+
+
+def numeric_bounds(layer_id: str) -> dict[str, tuple[float, float]]:
+    """Output column → (low, high) of the numeric columns of a CAF layer (empty for any other layer): what the bundle
+    checks again when it is loaded."""
+    template = next((t for t in TEMPLATES if t.id == layer_id), None)
+    if template is None:
+        return {}
+    return {
+        c.key: (float(c.bounds.low), float(c.bounds.high))
+        for c in template.columns
+        if c.key and c.bounds is not None and c.kind in {"entier", "coordonnee"}
+    }
 
 
 def get_template(template_id: str) -> Template:
