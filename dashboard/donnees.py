@@ -8,11 +8,11 @@ state are untouched. The header links are plain ``<a href>`` (a full page load):
 Every id of the « Données » page starts with :data:`dashboard.auth.EDITOR_ID_PREFIX`, so its callbacks are reserved to
 editors. Text from files (names, messages) is always given to Dash as text, never as HTML.
 
-Switching to a rebuilt bundle: the running workers keep the model they loaded (the map, its legends and the geometry
-URL are built from it once). After a rebuild the page compares :func:`geodata.rebuild.current_version` with the
-version loaded at start-up and says « Nouveau bundle prêt » with what to do: restart the service (``kill -HUP`` of the
-gunicorn master reloads the workers without dropping connections), then reload the page. A hot swap inside the workers
-would need a per-request layout and routes reading a mutable model: not worth the risk for a monthly operation.
+Switching to a rebuilt bundle: the running workers switch by themselves (:class:`dashboard.app.LiveBundle` checks
+the bundle symlink at most once a second), so the page only says « Nouveau bundle prêt » and asks to reload it; no
+restart. A file confirmed while a rebuild runs is queued and built right after it (:func:`geodata.rebuild.
+request_rebuild`); restoring a version also puts back the CAF extracts it was built from, so the next rebuild cannot
+bring back a rolled-back file (:func:`geodata.rebuild.restore`).
 """
 
 from __future__ import annotations
@@ -164,8 +164,9 @@ def make_versions(rows: Sequence[Mapping[str, Any]]) -> Component:
             action = dcc.ConfirmDialogProvider(
                 html.Button("Restaurer", className="button", type="button"),
                 id={"type": RESTORE_TYPE, "version": name},
-                message=f"Restaurer la version {name} ? La carte l'affichera après le redémarrage du service ; "
-                "la version actuelle reste disponible dans cette liste.",
+                message=f"Restaurer la version {name} ? La carte l'affichera sans redémarrage, et les extraits Caf "
+                "dont elle a été construite redeviendront les extraits courants (les actuels sont archivés) ; la "
+                "version actuelle reste disponible dans cette liste.",
             )
         body.append(
             html.Tr(

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import secrets
 import shutil
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +39,8 @@ from geodata.readers import LINE, ReadLimits, read_table_bytes, utf16_codec
 
 STAGING = ".staging"
 ARCHIVE = ".archive"
+LOCK = ".verrou"
+"""Lock file of the CAF directory (:func:`caf_dir_lock`)."""
 VALIDATED = ".valide.json"
 """Written in a staging directory when every file in it passed validation (with their checksums)."""
 
@@ -69,6 +75,18 @@ even send (``assets/upload-limits.js``)."""
 def too_large_message(limits: UploadLimits) -> str:
     """:data:`TOO_LARGE` with the maximum filled in (``{mo}`` left for the file's size)."""
     return TOO_LARGE.replace("{max_mo}", f"{limits.max_bytes / 1e6:.0f}")
+
+
+@contextlib.contextmanager
+def caf_dir_lock(caf_dir: Path) -> Iterator[None]:
+    """Exclusive right to change the CAF directory (a commit, a restore), between workers and processes."""
+    Path(caf_dir).mkdir(parents=True, exist_ok=True)
+    fd = os.open(Path(caf_dir) / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _refuse(name: str, message: str, suggestion: str = "") -> DataError:
@@ -285,17 +303,18 @@ def commit_staged(token: str, caf_dir: Path) -> list[Path]:
         )
     archive = _inside(caf_dir / ARCHIVE / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), caf_dir)
     committed: list[Path] = []
-    for path in files:
-        template = template_for_name(path.name)
-        if template is None:  # cannot happen for files written by save_upload
-            raise _refuse(path.name, "nom de fichier inattendu dans le téléversement")
-        for pattern in _source_of(template).file_patterns:
-            for old in sorted(caf_dir.glob(pattern)):
-                if old.is_file():
-                    archive.mkdir(parents=True, exist_ok=True)
-                    old.replace(archive / old.name)
-        target = _inside(caf_dir / path.name, caf_dir)
-        path.replace(target)
-        committed.append(target)
+    with caf_dir_lock(caf_dir):
+        for path in files:
+            template = template_for_name(path.name)
+            if template is None:  # cannot happen for files written by save_upload
+                raise _refuse(path.name, "nom de fichier inattendu dans le téléversement")
+            for pattern in _source_of(template).file_patterns:
+                for old in sorted(caf_dir.glob(pattern)):
+                    if old.is_file():
+                        archive.mkdir(parents=True, exist_ok=True)
+                        old.replace(archive / old.name)
+            target = _inside(caf_dir / path.name, caf_dir)
+            path.replace(target)
+            committed.append(target)
     shutil.rmtree(directory, ignore_errors=True)
     return committed
