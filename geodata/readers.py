@@ -282,6 +282,16 @@ def read_table_bytes(
         df = _read_xls(raw, file, sheet, skiprows, required + optional)
     else:
         text, found = decode_text(raw, file, encoding)
+        nul = text.find("\x00")
+        if nul >= 0:
+            raise DataError(
+                Problem(
+                    file,
+                    "caractère nul (octet 0) : ce fichier n'est pas un CSV texte",
+                    row=text.count("\n", 0, nul) + 1,
+                    suggestion="enregistrez-le depuis le tableur au format « CSV UTF-8 »",
+                )
+            )
         df = _read_csv_text(text, file, separators, skiprows, required + optional, limits)
     if warnings is not None:
         warnings.extend(found)
