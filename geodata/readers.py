@@ -521,6 +521,7 @@ def _read_xlsx(
                 )
             )
     try:
+        raw, undeclared = _declare_dimensions(raw)
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # zipfile/openpyxl raise many types for a corrupt workbook
         raise DataError(Problem(file, f"classeur Excel illisible ou tronqué ({type(exc).__name__})")) from None
@@ -534,7 +535,7 @@ def _read_xlsx(
                 worksheet = workbook[sheet]
         except (IndexError, KeyError):
             raise DataError(Problem(file, f"feuille « {sheet} » absente du classeur")) from None
-        declared = worksheet.max_row
+        declared = None if undeclared else worksheet.max_row
         worksheet.reset_dimensions()  # rows as written, not padded to the declared (possibly huge) size
         return _sheet_table(worksheet.iter_rows(values_only=True), file, skiprows, expected, limits, warnings, declared)
     except DataError:
@@ -543,6 +544,42 @@ def _read_xlsx(
         raise DataError(Problem(file, f"classeur Excel illisible ou tronqué ({type(exc).__name__})")) from None
     finally:
         workbook.close()
+
+
+_SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+
+
+def _declare_dimensions(raw: bytes) -> tuple[bytes, bool]:
+    """The workbook with a ``<dimension>`` tag in every sheet lacking one; whether one was added.
+
+    Why: when a sheet has no ``<dimension>`` (some generators omit it), openpyxl's read-only mode parses the whole
+    sheet just to look for it, before the first row is read — a whole pass over what may be millions of formatted
+    empty rows, at every read. With a tag placed before ``<sheetData>`` it stops at once; the rows are then read
+    lazily without the declared size (``reset_dimensions``). The sheet is copied in chunks: memory stays bounded.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as source:
+        heads = {}
+        for item in source.infolist():
+            if _SHEET_ENTRY.match(item.filename):
+                with source.open(item) as stream:
+                    head = stream.read(1 << 16)
+                data_at = head.find(b"<sheetData")
+                if data_at >= 0 and b"<dimension" not in head[:data_at]:
+                    heads[item.filename] = data_at
+        if not heads:
+            return raw, False
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+            for item in source.infolist():
+                with source.open(item) as stream, target.open(item.filename, "w", force_zip64=True) as sink:
+                    if item.filename in heads:
+                        head = stream.read(heads[item.filename])
+                        sink.write(head + b'<dimension ref="A1"/>')
+                    while chunk := stream.read(1 << 20):
+                        sink.write(chunk)
+    return out.getvalue(), True
 
 
 def _sheet_table(

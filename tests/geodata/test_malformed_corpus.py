@@ -57,7 +57,7 @@ def places(value: str, row: int = 0) -> bytes:
     return cell(caf.EAJE, EAJE_ROWS, row, "Places", value)
 
 
-def xlsx(headers: list[str], rows: list[list[object]], empty_rows: int = 0) -> bytes:
+def xlsx(headers: list[str], rows: list[list[object]], empty_rows: int = 0, dimension: bool = True) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.append(headers)
@@ -73,7 +73,8 @@ def xlsx(headers: list[str], rows: list[list[object]], empty_rows: int = 0) -> b
     first = len(rows) + 2
     extra = "".join(f'<row r="{i}" s="1" customFormat="1" ht="15"/>' for i in range(first, first + empty_rows))
     sheet = sheet.replace("</sheetData>", extra + "</sheetData>")
-    sheet = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:XFD{first + empty_rows - 1}"/>', sheet)
+    declared = f'<dimension ref="A1:XFD{first + empty_rows - 1}"/>' if dimension else ""
+    sheet = re.sub(r'<dimension ref="[^"]*"/>', declared, sheet)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
@@ -392,6 +393,13 @@ CASES = [
         lambda: xlsx(caf.EAJE.headers, EAJE_ROWS, empty_rows=200_000),
         "averti",
         r"lecture arrêtée après 1\u202f000 lignes vides.*200\u202f005 lignes",
+    ),
+    Case(
+        "XLSX sans <dimension> : 200 000 lignes vides",
+        "eaje_a.xlsx",
+        lambda: xlsx(caf.EAJE.headers, EAJE_ROWS, empty_rows=200_000, dimension=False),
+        "averti",
+        r"lecture arrêtée après 1\u202f000 lignes vides.*la feuille continue",
     ),
     Case(
         "XLSX : places 1e20 en nombre",
