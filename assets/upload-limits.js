@@ -7,7 +7,7 @@
   "use strict";
 
   function megabytes(bytes) {
-    return (bytes / 1e6).toFixed(1).replace(".", ",");
+    return (bytes / (1024 * 1024)).toFixed(1).replace(".", ",");  /* geodata.readers.megabytes */
   }
 
   function check(event) {

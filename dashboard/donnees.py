@@ -30,6 +30,7 @@ from dash.development.base_component import Component
 from dashboard import ids
 from geodata.caf_extracts import TEMPLATES
 from geodata.errors import Problem
+from geodata.readers import megabytes
 from geodata.settings import PROJECT_ROOT
 from geodata.upload import UploadLimits, too_large_message
 
@@ -58,11 +59,6 @@ STATE_LABELS = {"running": "en cours", "ok": "terminée", "failed": "échouée",
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _megabytes(n: int) -> str:
-    value = n / (1024 * 1024)
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
-
-
 def _thousands(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
@@ -71,7 +67,7 @@ def limits_text(limits: UploadLimits) -> str:
     """The upload limits in one French sentence (shown beside the upload area)."""
     kinds = " ou ".join(s.lstrip(".").upper() for s in limits.suffixes)
     return (
-        f"Formats acceptés : {kinds}. Au plus {_megabytes(limits.max_bytes)} Mo et "
+        f"Formats acceptés : {kinds}. Au plus {megabytes(limits.max_bytes, limit=True)} Mo et "
         f"{_thousands(limits.max_rows)} lignes par fichier ; plusieurs fichiers (un par modèle) en une fois."
     )
 

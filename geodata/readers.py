@@ -188,8 +188,30 @@ def _check_not_html(raw: bytes, file: str) -> None:
         )
 
 
-def _megabytes(n: float) -> str:
-    return f"{n / 1e6:.1f}".replace(".", ",")
+MEGABYTE = 1024 * 1024
+"""A « Mo » in every message and in the guide (the browser's message uses the same, ``assets/upload-limits.js``)."""
+
+
+def megabytes(n: float, limit: bool = False) -> str:
+    """``n`` bytes in Mo, French decimal comma: a file's size with one decimal (``11,4``), a limit without a useless
+    one (``10``, ``64``)."""
+    value = n / MEGABYTE
+    if limit and abs(value - round(value)) < 0.05:
+        return str(round(value))
+    return f"{value:.1f}".replace(".", ",")
+
+
+_megabytes = megabytes
+
+
+def _too_big(file: str, size: int, max_bytes: int) -> DataError:
+    return DataError(
+        Problem(
+            file,
+            f"fichier trop volumineux ({megabytes(size)} Mo ; maximum {megabytes(max_bytes, limit=True)} Mo)",
+            suggestion="vérifiez le fichier : il ne doit contenir que les lignes du modèle",
+        )
+    )
 
 
 def _thousands(n: int) -> str:
@@ -225,13 +247,7 @@ def read_table(
     limits = limits or ReadLimits()
     size = path.stat().st_size
     if limits.max_bytes is not None and size > limits.max_bytes:
-        raise DataError(
-            Problem(
-                file,
-                f"fichier trop volumineux ({_megabytes(size)} Mo ; maximum {_megabytes(limits.max_bytes)} Mo)",
-                suggestion="vérifiez le fichier : il ne doit contenir que les lignes du modèle",
-            )
-        )
+        raise _too_big(file, size, limits.max_bytes)
     return read_table_bytes(
         path.read_bytes(),
         file,
@@ -264,13 +280,7 @@ def read_table_bytes(
     optional = list(optional)
     limits = limits or ReadLimits()
     if limits.max_bytes is not None and len(raw) > limits.max_bytes:
-        raise DataError(
-            Problem(
-                file,
-                f"fichier trop volumineux ({_megabytes(len(raw))} Mo ; maximum {_megabytes(limits.max_bytes)} Mo)",
-                suggestion="vérifiez le fichier : il ne doit contenir que les lignes du modèle",
-            )
-        )
+        raise _too_big(file, len(raw), limits.max_bytes)
     if not raw.strip():
         raise DataError(Problem(file, "fichier vide", suggestion="vérifiez l'export : aucune donnée n'a été écrite"))
     _check_not_html(raw, file)
@@ -516,7 +526,7 @@ def _read_xlsx(
                 Problem(
                     file,
                     f"classeur trop volumineux une fois décompressé ({_megabytes(unzipped)} Mo ; maximum "
-                    f"{_megabytes(limits.max_unzipped_bytes)} Mo)",
+                    f"{_megabytes(limits.max_unzipped_bytes, limit=True)} Mo)",
                     suggestion="supprimez les lignes, colonnes ou feuilles en trop (mises en forme comprises)",
                 )
             )

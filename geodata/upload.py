@@ -35,7 +35,7 @@ from pathlib import Path
 from geodata.caf_extracts import CAF_LIMITS, CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext
-from geodata.readers import LINE, ReadLimits, read_table_bytes, utf16_codec
+from geodata.readers import LINE, ReadLimits, megabytes, read_table_bytes, utf16_codec
 
 STAGING = ".staging"
 ARCHIVE = ".archive"
@@ -74,7 +74,7 @@ even send (``assets/upload-limits.js``)."""
 
 def too_large_message(limits: UploadLimits) -> str:
     """:data:`TOO_LARGE` with the maximum filled in (``{mo}`` left for the file's size)."""
-    return TOO_LARGE.replace("{max_mo}", f"{limits.max_bytes / 1e6:.0f}")
+    return TOO_LARGE.replace("{max_mo}", megabytes(limits.max_bytes, limit=True))
 
 
 @contextlib.contextmanager
@@ -143,7 +143,7 @@ def _check_content(name: str, content: bytes, suffix: str, limits: UploadLimits)
     if not content.strip():
         raise _refuse(name, "fichier vide", "vérifiez l'export : aucune donnée n'a été écrite")
     if len(content) > limits.max_bytes:
-        size = f"{len(content) / 1e6:.1f}".replace(".", ",")
+        size = megabytes(len(content))
         raise _refuse(
             name,
             too_large_message(limits).replace("{mo}", size),

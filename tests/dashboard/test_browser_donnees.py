@@ -79,7 +79,7 @@ def test_brw_files_too_large_for_an_upload_zone_get_the_server_s_french_message(
     upload = dash_duo.wait_for_element(f"#{ids.DONNEES_UPLOAD} input[type=file]", timeout=10)
     upload.send_keys(str(big))
     dash_duo.wait_for_text_to_equal(
-        f"#{ids.DONNEES_TOO_LARGE}", "« eaje_2025-03-31.csv » : fichier trop volumineux (12,0 Mo ; maximum 10 Mo)",
+        f"#{ids.DONNEES_TOO_LARGE}", "« eaje_2025-03-31.csv » : fichier trop volumineux (11,4 Mo ; maximum 10 Mo)",
         timeout=5,
     )  # fmt: skip
     assert "Aucun fichier déposé" in dash_duo.find_element(f"#{ids.DONNEES_REPORT}").text  # nothing was sent
