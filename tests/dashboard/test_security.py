@@ -10,6 +10,8 @@ import base64
 import hashlib
 import re
 
+import pytest
+
 from dashboard import ids
 from dashboard.layout import MAP_CONFIG
 from dashboard.security import content_security_policy, tile_origin
@@ -78,3 +80,41 @@ def test_the_map_toolbar_uploads_nothing_and_speaks_french(app):
     for english in ("Pan", "Box Select", "Lasso Select", "Zoom in", "Zoom out", "Reset view"):
         assert f'"{english}":' in text
     assert (PROJECT_ROOT / "assets" / "plotly-locale-fr.js").is_file()
+
+
+def test_the_export_forwards_credentials_only_when_the_whole_app_is_protected():
+    import flask
+
+    from dashboard.export_view import _credentials
+    from geodata.settings import Settings
+
+    app = flask.Flask("essai")
+    headers = {"Authorization": "Basic ZWRpdGV1cjp4", "X-Remote-User": "m.dupont", "Cookie": "session=1"}
+    with app.test_request_context("/export/vue.png", headers=headers):
+        assert _credentials(Settings(auth_password_hash="h"), flask.request) == {}  # the map is public
+        forwarded = _credentials(Settings(auth_header="X-Remote-User", auth_scope="tout"), flask.request)
+        assert forwarded == {"Authorization": "Basic ZWRpdGV1cjp4", "X-Remote-User": "m.dupont"}
+
+
+def test_the_shared_limits_directory_is_private_and_never_someone_else_s(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from dashboard.limits import SlotBusy, export_slot, run_dir
+    from geodata.settings import Settings
+
+    monkeypatch.setattr("dashboard.limits.run_root", lambda: tmp_path)
+    settings = Settings(bundle=tmp_path / "bundle")
+    path = run_dir(settings)
+    assert path.parent == tmp_path and stat.S_IMODE(path.stat().st_mode) == 0o700
+    assert run_dir(settings) == path  # every worker of the deployment finds the same one
+    other = run_dir(Settings(bundle=tmp_path / "autre"))
+    assert other != path
+    # A trap (a symlink planted where the directory should be) is refused: a private directory of this process.
+    os.rmdir(other)
+    os.symlink(tmp_path / "ailleurs", other)
+    assert run_dir(Settings(bundle=tmp_path / "autre")) != other
+    with export_slot(path, 1), pytest.raises(SlotBusy), export_slot(path, 1):
+        pass
+    with export_slot(path, 1) as number:  # released at the end of the first block
+        assert number == 0

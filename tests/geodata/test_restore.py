@@ -25,6 +25,7 @@ from geodata.rebuild import (
     versions_dir,
 )
 from geodata.settings import PROJECT_ROOT, Settings
+from tests.geodata.test_rebuild import wait_finished
 
 pytestmark = pytest.mark.slow
 EXAMPLE = PROJECT_ROOT / "docs" / "templates" / "caf_eaje_exemple.csv"
@@ -44,16 +45,6 @@ def build(settings: Settings) -> str:
 
 def eaje_rows(settings: Settings) -> int:
     return len(load_bundle(settings.bundle).layer("caf_eaje"))
-
-
-def wait_finished(settings: Settings, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = rebuild_status(settings)
-        if status["state"] != "running":
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"reconstruction non terminée : {rebuild_status(settings)}")
 
 
 @pytest.fixture
