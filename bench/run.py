@@ -4,6 +4,7 @@
     python -m bench.run indicators [--departement 66 all]
     python -m bench.run app
     python -m bench.run load [--users 50 200] [--seconds 60] [--workers 3] [--max-requests 200000]
+    python -m bench.run hardening [--workers 3] [--exports 10] [--attackers 8] [--seconds 40] [--root DIR]
 
 Results are printed and appended as JSON lines to ``bench/results/results.jsonl`` (git-ignored).
 """
@@ -70,13 +71,16 @@ def bench_build(departements: list[str]) -> None:
 def main() -> None:
     """Parse the bench name and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("bench", choices=["build", "indicators", "app", "load"])
+    parser.add_argument("bench", choices=["build", "indicators", "app", "load", "hardening"])
     parser.add_argument("--departement", nargs="+", default=["66", "all"])
     parser.add_argument("--users", nargs="+", type=int, default=[50, 200], help="load: simulated users per run")
     parser.add_argument("--seconds", type=float, default=60.0, help="load: duration of each run")
     parser.add_argument("--workers", nargs="+", type=int, default=[3], help="load: gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="load: hard cap of requests per run")
     parser.add_argument("--bundle", type=Path, default=None, help="load: bundle (default CTG_CARTO_BUNDLE)")
+    parser.add_argument("--exports", type=int, default=10, help="hardening: simultaneous anonymous exports")
+    parser.add_argument("--attackers", type=int, default=8, help="hardening: clients sending wrong passwords")
+    parser.add_argument("--root", type=Path, default=None, help="hardening: other checkout to run (before/after)")
     args = parser.parse_args()
     if args.bench == "build":
         bench_build(args.departement)
@@ -84,6 +88,12 @@ def main() -> None:
         from bench.indicators import bench_indicators
 
         bench_indicators(args.departement, _record)
+    elif args.bench == "hardening":
+        from bench.hardening import bench_hardening
+
+        workers = args.workers[0]
+        seconds = args.seconds if args.seconds != 60.0 else 40.0
+        bench_hardening(_record, args.bundle, workers, args.exports, args.attackers, seconds, args.root)
     elif args.bench == "load":
         from bench.load import bench_load
 

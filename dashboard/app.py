@@ -24,6 +24,7 @@ from dashboard.export_view import EXTENSION as EXPORT_EXTENSION
 from dashboard.export_view import register_export_route
 from dashboard.layout import build_layout
 from dashboard.model import DashboardModel, build_model
+from dashboard.security import install_security_headers
 from dashboard.state import ViewState
 from geodata.settings import PROJECT_ROOT
 
@@ -104,8 +105,9 @@ def create_app(
         server.secret_key = settings.secret_key
     server.extensions[callbacks.EXTENSION] = model
     _register_geo_route(server)
-    register_export_route(server, model, bundle.manifest)
+    register_export_route(server, model, bundle.manifest, settings)
     install_auth(server, settings)  # « Données » page and donnees-* callbacks reserved to editors
+    install_security_headers(app, settings)  # CSP: the page talks to this server only; no framing
     register_donnees(app, settings, bundle.manifest)
     live = LiveBundle(server, settings, registry, bundle, page_layout(model))
     # A function layout: each page load gets the layout of the bundle currently served (built once per bundle).

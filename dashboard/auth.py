@@ -18,20 +18,35 @@ and every Dash callback request touching a component whose id starts with :data:
 through callbacks). The dashboard reuses
 :func:`is_protected` and :func:`is_editor` (e.g. to hide the upload widgets from visitors).
 
+Password checks cannot be used to burn the server's CPU (one check costs about 0.1 s: werkzeug's scrypt hash is slow on
+purpose). Failed checks are counted per client address and for everyone together in a state shared by the gunicorn
+workers (:class:`dashboard.limits.LoginThrottle`); over the limit, the request gets a French 429 with ``Retry-After``
+*without* the password being checked. A wrong user name costs exactly what a wrong password costs (the hash is always
+computed), so the answer time does not tell which one was wrong. A good password is remembered for
+:data:`VERIFIED_TTL_S` seconds in the worker (an HMAC of it, never the password): the browser resends it with every
+request of the « Données » page, and checking it each time would cost the editor 0.1 s per poll.
+
 Also installed: error pages in French that never show a stack trace when debug is off (the trace goes to the log).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import math
+import secrets
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
 from typing import Any
 
 import flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash
 
+from dashboard.limits import LoginThrottle, ThrottleRules, run_dir
 from geodata.settings import Settings
 
 EDITOR_USER = "editeur"
@@ -43,11 +58,16 @@ CALLBACK_SUFFIX = "/_dash-update-component"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 """Request body limit: a 10 MB extract is ~13.4 MB once base64-encoded by ``dcc.Upload``."""
 _EXTENSION = "ctg_carto_auth"
+VERIFIED_TTL_S = 600.0
+"""How long a worker trusts credentials it has checked (the same ``Authorization`` header is not hashed again)."""
+_VERIFIED_MAX = 64
+_VERIFIED: dict[bytes, float] = {}
+_VERIFIED_KEY = secrets.token_bytes(32)
 
 _PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto;">
-<h1>{title}</h1><p>{text}</p><p><a href="/">Retour à la carte</a></p></body></html>"""
+<h1>{title}</h1><p>{text}</p><p>{links}</p></body></html>"""
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,8 @@ class AuthConfig:
     header: str = ""
     everything: bool = False
     """``CTG_CARTO_AUTH_SCOPE=tout``: the map too is reserved to identified users."""
+    throttle: LoginThrottle | None = field(default=None, compare=False)
+    """Failed-login counter shared by the workers (None: no password configured)."""
 
     @property
     def enabled(self) -> bool:
@@ -65,8 +87,16 @@ class AuthConfig:
         return bool(self.password_hash or self.header)
 
 
-def _page(status: int, title: str, text: str) -> flask.Response:
-    return flask.Response(_PAGE.format(title=title, text=text), status=status, mimetype="text/html")
+def french_page(
+    status: int, title: str, text: str, links: Iterable[tuple[str, str]] = (("Retour à la carte", "/"),)
+) -> flask.Response:
+    """A short HTML page in French (errors, refusals), every piece escaped; ``links`` are (label, href) pairs."""
+    anchors = " · ".join(f'<a href="{escape(href)}">{escape(label)}</a>' for label, href in links)
+    page = _PAGE.format(title=escape(title), text=escape(text), links=anchors)
+    return flask.Response(page, status=status, mimetype="text/html")
+
+
+_page = french_page
 
 
 def _ids(value: Any) -> Iterable[str]:
@@ -100,19 +130,69 @@ def is_protected(request: flask.Request) -> bool:
     return any(i.startswith(EDITOR_ID_PREFIX) for i in _ids(parts))
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who sent a request: an editor or not, and how long to wait when password checks are throttled."""
+
+    editor: bool
+    retry_after: float = 0.0
+
+
+def _verified_key(config: AuthConfig, user: str, password: str) -> bytes:
+    data = "\0".join((config.password_hash, user, password)).encode("utf-8", "surrogatepass")
+    return hmac.new(_VERIFIED_KEY, data, hashlib.sha256).digest()
+
+
+def _check_password(config: AuthConfig, user: str, password: str) -> bool:
+    """Constant work: the hash is computed even when the user name is wrong."""
+    user_ok = hmac.compare_digest(user.encode("utf-8", "surrogatepass"), EDITOR_USER.encode())
+    password_ok = check_password_hash(config.password_hash, password)
+    return user_ok and password_ok
+
+
+def _identify(config: AuthConfig, request: flask.Request) -> Identity:
+    if not config.enabled:
+        return Identity(True)
+    if config.header and request.headers.get(config.header, "").strip():
+        return Identity(True)
+    auth = request.authorization
+    if not config.password_hash or auth is None or auth.type != "basic":
+        return Identity(False)
+    user, password = auth.username or "", auth.password or ""
+    key = _verified_key(config, user, password)
+    now = time.monotonic()
+    if _VERIFIED.get(key, 0.0) > now:
+        return Identity(True)
+    attempt = None
+    if config.throttle is not None:
+        attempt, wait = config.throttle.begin(request.remote_addr or "inconnu")
+        if attempt is None:
+            return Identity(False, wait)
+    if not _check_password(config, user, password):
+        return Identity(False)
+    if attempt is not None and config.throttle is not None:
+        config.throttle.succeeded(attempt)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        for stale in [k for k, until in _VERIFIED.items() if until <= now] or list(_VERIFIED)[:1]:
+            del _VERIFIED[stale]
+    _VERIFIED[key] = now + VERIFIED_TTL_S
+    return Identity(True)
+
+
+def identify(request: flask.Request) -> Identity:
+    """Who sent ``request`` (checked once per request; always an editor when no authentication is configured)."""
+    cached = getattr(flask.g, "_ctg_identity", None)
+    if isinstance(cached, Identity):
+        return cached
+    config: AuthConfig = flask.current_app.extensions.get(_EXTENSION, AuthConfig())
+    identity = _identify(config, request)
+    flask.g._ctg_identity = identity
+    return identity
+
+
 def is_editor(request: flask.Request) -> bool:
     """Whether ``request`` comes from an editor (always True when no authentication is configured)."""
-    config: AuthConfig = flask.current_app.extensions.get(_EXTENSION, AuthConfig())
-    if not config.enabled:
-        return True
-    if config.header and request.headers.get(config.header, "").strip():
-        return True
-    if config.password_hash and request.authorization is not None:
-        auth = request.authorization
-        user_ok = hmac.compare_digest((auth.username or "").encode(), EDITOR_USER.encode())
-        password = auth.password or ""
-        return user_ok and check_password_hash(config.password_hash, password)
-    return False
+    return identify(request).editor
 
 
 def _challenge(config: AuthConfig) -> flask.Response:
@@ -131,13 +211,36 @@ def _challenge(config: AuthConfig) -> flask.Response:
     return response
 
 
-def install_auth(server: flask.Flask, settings: Settings) -> None:
-    """Protect the editor routes and callbacks of ``server`` as ``settings`` says; install French error pages."""
+def _throttled(wait: float) -> flask.Response:
+    minutes = max(1, math.ceil(wait / 60))
+    response = _page(
+        429,
+        "Trop de tentatives de connexion",
+        "Trop de mots de passe erronés ont été essayés : par sécurité, les nouvelles tentatives sont refusées "
+        f"sans être vérifiées. Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}.",
+    )
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
+def install_auth(
+    server: flask.Flask, settings: Settings, throttle_path: Path | None = None, rules: ThrottleRules | None = None
+) -> None:
+    """Protect the editor routes and callbacks of ``server`` as ``settings`` says; install French error pages.
+
+    ``throttle_path`` is the SQLite file of failed logins (default: in :func:`dashboard.limits.run_dir`).
+    """
     scope = getattr(settings, "auth_scope", "donnees")
     if scope not in {"donnees", "tout"}:
         raise ValueError(f"CTG_CARTO_AUTH_SCOPE « {scope} » inconnu : « donnees » ou « tout »")
+    throttle = None
+    if settings.auth_password_hash:
+        throttle = LoginThrottle(throttle_path or run_dir(settings) / "connexions.sqlite3", rules)
     config = AuthConfig(
-        password_hash=settings.auth_password_hash, header=settings.auth_header, everything=scope == "tout"
+        password_hash=settings.auth_password_hash,
+        header=settings.auth_header,
+        everything=scope == "tout",
+        throttle=throttle,
     )
     server.extensions[_EXTENSION] = config
     if not server.config.get("MAX_CONTENT_LENGTH"):
@@ -147,10 +250,15 @@ def install_auth(server: flask.Flask, settings: Settings) -> None:
     def _guard() -> flask.Response | None:
         if not config.enabled or not (config.everything or is_protected(flask.request)):
             return None
-        return None if is_editor(flask.request) else _challenge(config)
+        identity = identify(flask.request)
+        if identity.editor:
+            return None
+        return _throttled(identity.retry_after) if identity.retry_after > 0 else _challenge(config)
 
     @server.errorhandler(Exception)
     def _error(exc: Exception) -> Any:
+        if isinstance(exc, RecursionError):  # a JSON body nested thousands of levels deep
+            return _page(400, "Requête invalide", "La requête envoyée est trop imbriquée pour être lue.")
         if isinstance(exc, HTTPException):
             if exc.code == 413:
                 return _page(413, "Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée.")

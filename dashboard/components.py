@@ -289,7 +289,9 @@ def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.
             ),
             _parent_line(model, i),
             html.H3(f"Comparaison : {model.columns[indicator].meta.label}") if figure is not None else None,
-            dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True}) if figure else None,
+            dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True, "locale": "fr"})
+            if figure
+            else None,
             html.H3("Tous les indicateurs"),
             html.Div(html.Table([html.Thead(header), html.Tbody(rows)], className="card-table"), className="scroll-x"),
             html.H3("Bonus territoire"),

@@ -8,11 +8,11 @@ state are untouched. The header links are plain ``<a href>`` (a full page load):
 Every id of the « Données » page starts with :data:`dashboard.auth.EDITOR_ID_PREFIX`, so its callbacks are reserved to
 editors. Text from files (names, messages) is always given to Dash as text, never as HTML.
 
-Switching to a rebuilt bundle: the running workers keep the model they loaded (the map, its legends and the geometry
-URL are built from it once). After a rebuild the page compares :func:`geodata.rebuild.current_version` with the
-version loaded at start-up and says « Nouveau bundle prêt » with what to do: restart the service (``kill -HUP`` of the
-gunicorn master reloads the workers without dropping connections), then reload the page. A hot swap inside the workers
-would need a per-request layout and routes reading a mutable model: not worth the risk for a monthly operation.
+Switching to a rebuilt bundle: the running workers switch by themselves (:class:`dashboard.app.LiveBundle` checks
+the bundle symlink at most once a second), so the page only says « Nouveau bundle prêt » and asks to reload it; no
+restart. A file confirmed while a rebuild runs is queued and built right after it (:func:`geodata.rebuild.
+request_rebuild`); restoring a version also puts back the CAF extracts it was built from, so the next rebuild cannot
+bring back a rolled-back file (:func:`geodata.rebuild.restore`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from dash.development.base_component import Component
 from dashboard import ids
 from geodata.caf_extracts import TEMPLATES
 from geodata.errors import Problem
+from geodata.readers import megabytes
 from geodata.settings import PROJECT_ROOT
-from geodata.upload import UploadLimits
+from geodata.upload import UploadLimits, too_large_message
 
 EXTENSION = "ctg_carto_donnees"
 """Key of :class:`DonneesConfig`-like dict in ``server.extensions``: settings, loaded manifest and version."""
@@ -58,11 +59,6 @@ STATE_LABELS = {"running": "en cours", "ok": "terminée", "failed": "échouée",
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _megabytes(n: int) -> str:
-    value = n / (1024 * 1024)
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
-
-
 def _thousands(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
@@ -71,7 +67,7 @@ def limits_text(limits: UploadLimits) -> str:
     """The upload limits in one French sentence (shown beside the upload area)."""
     kinds = " ou ".join(s.lstrip(".").upper() for s in limits.suffixes)
     return (
-        f"Formats acceptés : {kinds}. Au plus {_megabytes(limits.max_bytes)} Mo et "
+        f"Formats acceptés : {kinds}. Au plus {megabytes(limits.max_bytes, limit=True)} Mo et "
         f"{_thousands(limits.max_rows)} lignes par fichier ; plusieurs fichiers (un par modèle) en une fois."
     )
 
@@ -164,8 +160,9 @@ def make_versions(rows: Sequence[Mapping[str, Any]]) -> Component:
             action = dcc.ConfirmDialogProvider(
                 html.Button("Restaurer", className="button", type="button"),
                 id={"type": RESTORE_TYPE, "version": name},
-                message=f"Restaurer la version {name} ? La carte l'affichera après le redémarrage du service ; "
-                "la version actuelle reste disponible dans cette liste.",
+                message=f"Restaurer la version {name} ? La carte l'affichera sans redémarrage, et les extraits Caf "
+                "dont elle a été construite redeviendront les extraits courants (les actuels sont archivés) ; la "
+                "version actuelle reste disponible dans cette liste.",
             )
         body.append(
             html.Tr(
@@ -257,6 +254,13 @@ def make_nav() -> html.Nav:
     )
 
 
+def upload_guard(upload: Component, max_bytes: int, too_large: str, message_id: str) -> html.Div:
+    """``upload`` wrapped so that a file over ``max_bytes`` (which ``dcc.Upload`` drops without a sign) gets
+    ``too_large`` — the server's own message — in the element ``message_id`` (``assets/upload-limits.js``)."""
+    attributes = {"data-max-bytes": str(max_bytes), "data-too-large": too_large, "data-message-id": message_id}
+    return html.Div(upload, className="upload-guard", **attributes)
+
+
 def _section(title: str, *children: Any) -> html.Section:
     return html.Section([html.H2(title), *children], className="panel donnees-section")
 
@@ -300,14 +304,20 @@ def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = 
             ),
             _section(
                 "2. Déposer et vérifier",
-                dcc.Upload(
-                    html.Div(["Glissez vos fichiers ici ou ", html.A("choisissez-les", href="#")]),
-                    id=ids.DONNEES_UPLOAD,
-                    multiple=True,
-                    accept=",".join(limits.suffixes),
-                    max_size=limits.max_bytes,
-                    className="upload-zone",
+                upload_guard(
+                    dcc.Upload(
+                        html.Div(["Glissez vos fichiers ici ou ", html.A("choisissez-les", href="#")]),
+                        id=ids.DONNEES_UPLOAD,
+                        multiple=True,
+                        accept=",".join(limits.suffixes),
+                        max_size=limits.max_bytes,
+                        className="upload-zone",
+                    ),
+                    limits.max_bytes,
+                    too_large_message(limits),
+                    ids.DONNEES_TOO_LARGE,
                 ),
+                html.P(id=ids.DONNEES_TOO_LARGE, className="error", role="alert"),
                 html.P(limits_text(limits), id=ids.DONNEES_LIMITS, className="hint"),
                 html.Div(make_report([], []), id=ids.DONNEES_REPORT, **{"aria-live": "polite"}),
             ),

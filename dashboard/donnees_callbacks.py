@@ -35,12 +35,12 @@ from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext
 from geodata.rebuild import (
     RUNNING,
-    RebuildBusy,
     current_version,
     list_bundle_versions,
     rebuild_status,
+    request_rebuild,
     restore,
-    start_rebuild,
+    resume_restore,
 )
 from geodata.upload import UploadLimits, commit_staged, decode_upload_contents, save_upload, validate_staged
 
@@ -124,19 +124,25 @@ def process_upload(
 
 
 def commit_and_rebuild(token: str | None, settings: Any) -> tuple[str, bool]:
-    """Move the validated batch into the CAF directory and start a rebuild; (French message, rebuild started)."""
+    """Move the validated batch into the CAF directory and have it built; (French message, a rebuild is coming).
+
+    A rebuild already running is not an obstacle: the batch is queued and built as soon as it ends.
+    """
     if not token:
         return "Déposez d'abord un fichier et attendez le rapport de vérification.", False
     try:
+        resume_restore(settings)  # an interrupted restore is finished before the CAF directory changes again
         committed = commit_staged(token, Path(settings.caf_dir))
     except DataError as exc:
         return f"Rien n'a été enregistré : {exc}", False
     saved = ", ".join(p.name for p in committed)
-    try:
-        start_rebuild(settings)
-    except RebuildBusy as exc:
-        return f"Fichier(s) enregistré(s) : {saved}. {exc} Relancez la reconstruction quand elle sera finie.", False
-    return f"Fichier(s) enregistré(s) : {saved}. Reconstruction lancée…", True
+    if request_rebuild(settings):
+        return f"Fichier(s) enregistré(s) : {saved}. Reconstruction lancée…", True
+    return (
+        f"Fichier(s) enregistré(s) : {saved}. Une reconstruction est déjà en cours : une nouvelle reconstruction "
+        "les intégrera automatiquement dès qu'elle sera finie.",
+        True,
+    )
 
 
 def current_manifest(settings: Any, loaded: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +172,10 @@ def restore_version(settings: Any, name: Any) -> str:
         restore(settings, str(name))
     except BundleError as exc:
         return f"Restauration refusée : {exc}"
-    return f"Version {name} restaurée : redémarrez le service pour que la carte l'affiche, puis rechargez la page."
+    return (
+        f"Version {name} restaurée, avec les extraits Caf dont elle avait été construite (ceux qu'ils remplacent sont "
+        "archivés) : la carte l'affiche d'ici quelques secondes, rechargez la page."
+    )
 
 
 @callback(

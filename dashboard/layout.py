@@ -27,6 +27,20 @@ from dashboard.state import ViewState
 
 SYNTHETIC_TEXT = "Données fictives"
 
+MAP_CONFIG = {
+    "locale": "fr",  # assets/plotly-locale-fr.js, served by the app
+    "displaylogo": False,
+    "scrollZoom": True,
+    "responsive": True,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["toImage", "sendChartToCloud", "sendDataToCloud", "editInChartStudio", "downloadJson"],
+}
+"""Toolbar of the map: nothing that uploads the figure (« Share chart » sends it, CAF data included, to Plotly
+Cloud) and no bare image button (« Exporter PNG » gives the map with its legend, sources and « Données fictives »)."""
+
 
 def _field(label: str, control: Component, target: str, hint: str = "") -> html.Div:
     children = [html.Label(label, htmlFor=target, className="field-label"), control]
@@ -149,7 +163,7 @@ def make_map_panel(model: DashboardModel, state: ViewState, classes: Classificat
     graph = dcc.Graph(
         id=ids.MAP,
         figure=build_map_figure(model, state, classes),
-        config={"displaylogo": False, "scrollZoom": True, "responsive": True},
+        config=MAP_CONFIG,
         className="map",
     )
     return html.Div(

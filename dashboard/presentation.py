@@ -27,6 +27,9 @@ VERSION = 1
 MAX_STOPS = 100
 MAX_TITLE = 120
 MAX_FILE_BYTES = 200_000
+TOO_LARGE = f"fichier trop gros ({{octets}} octets, {MAX_FILE_BYTES} au plus)"
+"""Refusal of an oversize sequence file (``{octets}``: its size), also shown by the browser for a file it does not
+send (``assets/upload-limits.js``)."""
 UNDER_SERVED = "sous_dotation"
 """Indicator of the under-served level (P1, P2…): the default for EPCI stops when the bundle has it."""
 
@@ -187,6 +190,18 @@ def stops_from_list(items: Any, model: DashboardModel) -> tuple[Stop, ...]:
     return tuple(stop for stop in stops if stop is not None)
 
 
+NESTED = "fichier JSON trop imbriqué : ce n'est pas une séquence enregistrée par ctg-carto"
+
+
+def _json_error(exc: Exception) -> str:
+    """Where a JSON file is broken, in French (the decoder's own message is English)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"erreur de syntaxe ligne {exc.lineno}, colonne {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "le fichier n'est pas en UTF-8"
+    return "contenu illisible"
+
+
 def sequence_from_json(content: str | bytes, model: DashboardModel) -> tuple[Stop, ...]:
     """Read a saved sequence file.
 
@@ -194,11 +209,13 @@ def sequence_from_json(content: str | bytes, model: DashboardModel) -> tuple[Sto
         SequenceError: not JSON, another format or département, or stops that do not fit the bundle.
     """
     if len(content) > MAX_FILE_BYTES:
-        raise SequenceError([f"fichier trop gros ({len(content)} octets, {MAX_FILE_BYTES} au plus)"])
+        raise SequenceError([TOO_LARGE.replace("{octets}", str(len(content)))])
     try:
         document = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SequenceError([f"ce n'est pas un fichier JSON lisible ({exc})"]) from None
+        raise SequenceError([f"ce n'est pas un fichier JSON lisible ({_json_error(exc)})"]) from None
+    except RecursionError:  # [[[[…]]]] thousands of levels deep: not a sequence, and no 500
+        raise SequenceError([NESTED]) from None
     if not isinstance(document, Mapping) or document.get("format") != FORMAT:
         raise SequenceError([f"ce fichier n'est pas une séquence ctg-carto (« format » doit valoir « {FORMAT} »)"])
     if document.get("version") != VERSION:
@@ -236,6 +253,8 @@ def decode_sequence(token: str, model: DashboardModel) -> tuple[Stop, ...]:
         if inflater.unconsumed_tail:
             raise SequenceError(["séquence trop longue dans le lien"])
         items = json.loads(raw)
+    except RecursionError:
+        raise SequenceError([NESTED]) from None
     except (binascii.Error, zlib.error, ValueError) as exc:
         if isinstance(exc, SequenceError):
             raise

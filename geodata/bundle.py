@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata.communes import WGS84
@@ -125,6 +126,38 @@ def _read_table(path: Path) -> pd.DataFrame:
         ) from None
 
 
+INT_SAFE = 2**53
+"""Largest integer a float (and the browser's JSON) holds exactly; a count beyond it is a corrupted value."""
+
+
+def check_numbers(layer_id: str, table: pd.DataFrame) -> None:
+    """Refuse a layer holding a number no validated input can produce: infinite, an integer beyond ±2⁵³ (the
+    −9 223 372 036 854 775 808 of an overflowed cast), or a value outside the bounds of its CAF template column.
+
+    Raises:
+        BundleError: naming the layer, the column and the value.
+    """
+    from geodata.caf_extracts import numeric_bounds
+
+    bounds = numeric_bounds(layer_id)
+    for column in table.columns:
+        series = table[column]
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.isinf(values) | (np.abs(values) > INT_SAFE)
+        if column in bounds:
+            low, high = bounds[column]
+            bad |= (values < low) | (values > high)
+        if bad.any():
+            value = series.to_numpy()[np.flatnonzero(bad)[0]]
+            limits = f" (bornes : {bounds[column][0]:g} à {bounds[column][1]:g})" if column in bounds else ""
+            raise BundleError(
+                f"Bundle incohérent : couche {layer_id}, colonne {column}, valeur impossible {value}{limits}. "
+                "Reconstruisez-le (ctg-carto data build) ou restaurez une version précédente."
+            )
+
+
 def load_bundle(path: str | Path) -> Bundle:
     """Load a bundle directory, checking that every file the manifest lists is present and readable.
 
@@ -151,6 +184,7 @@ def load_bundle(path: str | Path) -> Bundle:
         table = _read_table(file)
         if "rows" in info and len(table) != info["rows"]:
             raise BundleError(f"Bundle incohérent : couche {layer_id} a {len(table)} lignes, manifest {info['rows']}.")
+        check_numbers(layer_id, table)
         layers[layer_id] = table
     return Bundle(
         communes=base["communes"],

@@ -19,7 +19,9 @@ every layer read from it has ``LayerResult.synthetic = True``.
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,7 +36,7 @@ from geodata.catalogue_types import Source
 from geodata.communes import LAMBERT93, WGS84
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
-from geodata.readers import LINE, normalise_name, parse_french_number, read_table
+from geodata.readers import LINE, ReadLimits, normalise_name, parse_french_number, read_table
 
 SYNTHETIC_MARKER = "DONNEES_FICTIVES.txt"
 """File whose presence in a CAF directory marks every extract in it as fictitious."""
@@ -55,6 +57,40 @@ WARNING = "avertissement"
 # Tolerance around the département for points (degrees, about 500 m): a seafront site geocoded in the water stays in.
 _DEPT_TOLERANCE = 0.005
 _COMMUNE_TOLERANCE = 0.003
+
+
+CAF_LIMITS = ReadLimits(
+    max_bytes=10 * 1024 * 1024,
+    max_rows=20_000,
+    max_lines=100_000,
+    max_columns=100,
+    max_cell_chars=2_000,
+    empty_run=1_000,
+    max_unzipped_bytes=64 * 1024 * 1024,
+)
+"""What a CAF extract may be (upload and ``data check``): an extract of one département is a few hundred rows of a
+dozen columns; these limits only stop mistakes and abuse, early (``docs/caf_extracts.md``, « Limites »)."""
+
+Limit = float | date
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Allowed and plausible values of a numeric or date column.
+
+    Outside ``low``–``high`` the value is impossible: a blocking error naming the bound. Outside the plausible range
+    (``plausible_low``–``plausible_high``, or after the day of the check when ``not_future``) it is possible but
+    suspicious: a warning, and the value is kept. Declared on the :class:`Column`, so a new template column gets its
+    checks, its messages and its line in the guide from its declaration.
+    """
+
+    low: Limit
+    high: Limit
+    plausible_low: Limit | None = None
+    plausible_high: Limit | None = None
+    not_future: bool = False
+    why: str = ""
+    """Why the plausible range, for the warning and the guide (« un EAJE a rarement plus de 150 places »)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +115,8 @@ class Column:
     """Other spellings accepted for a choice: (written, canonical)."""
     strict: bool = True
     """For ``choix``: an unknown value is an error (else a warning, and the value is kept as written)."""
+    bounds: Bounds | None = None
+    """For ``entier``, ``coordonnee`` and ``date`` (required for them): impossible and suspicious values."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +186,9 @@ _ADRESSE = Column("Adresse", "adresse", "texte", "adresse postale du lieu d'accu
 _GESTIONNAIRE = Column(
     "Gestionnaire", "gestionnaire", "texte", "organisme gestionnaire (commune, EPCI, association…)", "Commune"
 )
+_POINT_RULE = (
+    "le point doit aussi être dans le département (sinon : erreur) et dans la commune du code (sinon : avertissement)"
+)
 _LONGITUDE = Column(
     "Longitude",
     "lon",
@@ -155,6 +196,7 @@ _LONGITUDE = Column(
     "longitude en degrés décimaux WGS84 (entre 1,7 et 3,2 pour les Pyrénées-Orientales) ; vide = point de la mairie",
     "2,8954",
     present=False,
+    bounds=Bounds(-180.0, 180.0, why=_POINT_RULE),
 )
 _LATITUDE = Column(
     "Latitude",
@@ -163,6 +205,7 @@ _LATITUDE = Column(
     "latitude en degrés décimaux WGS84 (entre 42,3 et 42,95 pour les Pyrénées-Orientales) ; vide = point de la mairie",
     "42,6986",
     present=False,
+    bounds=Bounds(-90.0, 90.0, why=_POINT_RULE),
 )
 _DATE_EXTRACTION = Column(
     "Date d'extraction",
@@ -171,6 +214,13 @@ _DATE_EXTRACTION = Column(
     "date à laquelle l'extrait a été tiré (la même sur toutes les lignes) ; sinon prise dans le nom du fichier",
     "31/03/2025",
     present=False,
+    bounds=Bounds(
+        date(2000, 1, 1),
+        date(2099, 12, 31),
+        plausible_low=date(2015, 1, 1),
+        not_future=True,
+        why="un extrait est daté du jour où il a été tiré : ni futur, ni très ancien",
+    ),
 )
 
 EAJE_TYPES = (
@@ -184,6 +234,8 @@ EAJE_TYPES = (
     "jardin d'enfants",
     "crèche d'entreprise",
 )
+MICRO_CRECHES = ("micro-crèche PSU", "micro-crèche PAJE")
+MICRO_CRECHE_MAX_PLACES = 12
 SITE_TYPES = ("accueil", "permanence", "rendez-vous", "point numérique")
 CS_TYPES = ("centre social", "EVS")
 CTG_STATUSES = ("signée", "en cours", "à renouveler", "non signée")
@@ -216,7 +268,21 @@ EAJE = Template(
             ),
             strict=False,
         ),
-        Column("Places", "places", "entier", "nombre de places agréées (entier ≥ 0)", "40", mandatory=True),
+        Column(
+            "Places",
+            "places",
+            "entier",
+            "nombre de places agréées (entier ≥ 0)",
+            "40",
+            mandatory=True,
+            bounds=Bounds(
+                0,
+                1_000,
+                plausible_low=1,
+                plausible_high=150,
+                why="un EAJE compte de 1 à 150 places environ, une micro-crèche 12 au plus ; 0 place : fermé ?",
+            ),
+        ),
         Column(
             "PSU",
             "psu",
@@ -305,6 +371,13 @@ EAJE = Template(
 )
 
 _PLACES_HELP = "nombre de places (entier ≥ 0) ; vide si l'accueil n'existe pas"
+_ALSH_BOUNDS = Bounds(
+    0,
+    5_000,
+    plausible_low=1,
+    plausible_high=600,
+    why="un accueil de loisirs compte de quelques places à 600 environ ; 0 : laissez vide s'il n'existe pas",
+)
 ALSH = Template(
     id="caf_alsh",
     stem="alsh",
@@ -316,9 +389,9 @@ ALSH = Template(
         _CODE_COMMUNE,
         _COMMUNE,
         _ADRESSE,
-        Column("Places périscolaire", "places_periscolaire", "entier", _PLACES_HELP, "80"),
-        Column("Places mercredi", "places_mercredi", "entier", _PLACES_HELP, "60"),
-        Column("Places vacances", "places_vacances", "entier", _PLACES_HELP, "72"),
+        Column("Places périscolaire", "places_periscolaire", "entier", _PLACES_HELP, "80", bounds=_ALSH_BOUNDS),
+        Column("Places mercredi", "places_mercredi", "entier", _PLACES_HELP, "60", bounds=_ALSH_BOUNDS),
+        Column("Places vacances", "places_vacances", "entier", _PLACES_HELP, "72", bounds=_ALSH_BOUNDS),
         _GESTIONNAIRE,
         _LONGITUDE,
         _LATITUDE,
@@ -578,8 +651,34 @@ CTG = Template(
             choices=CTG_STATUSES,
             aliases=(("signe", "signée"), ("a renouveler", "à renouveler"), ("non signe", "non signée")),
         ),
-        Column("Date de signature", "date_signature", "date", "JJ/MM/AAAA ; vide si non signée", "27/02/2025"),
-        Column("Date de fin", "date_fin", "date", "date d'échéance de la convention, JJ/MM/AAAA", "31/12/2028"),
+        Column(
+            "Date de signature",
+            "date_signature",
+            "date",
+            "JJ/MM/AAAA ; vide si non signée",
+            "27/02/2025",
+            bounds=Bounds(
+                date(2000, 1, 1),
+                date(2099, 12, 31),
+                plausible_low=date(2010, 1, 1),
+                not_future=True,
+                why="les CTG datent des années 2010 ; une signature est passée",
+            ),
+        ),
+        Column(
+            "Date de fin",
+            "date_fin",
+            "date",
+            "date d'échéance de la convention, JJ/MM/AAAA",
+            "31/12/2028",
+            bounds=Bounds(
+                date(2000, 1, 1),
+                date(2099, 12, 31),
+                plausible_low=date(2012, 1, 1),
+                plausible_high=date(2040, 12, 31),
+                why="une CTG dure en général 4 à 5 ans",
+            ),
+        ),
         Column(
             "Cofinanceur",
             "cofinanceur",
@@ -605,6 +704,71 @@ TEMPLATES: tuple[Template, ...] = (EAJE, ALSH, CENTRES_SOCIAUX, ACCUEILS, CTG)
 """Every CAF template, in the order of the guide."""
 
 
+KIND_LABELS = {"entier": "nombre entier", "coordonnee": "nombre décimal (degrés)", "date": "date"}
+
+
+def _plausible_text(bounds: Bounds) -> str:
+    low, high = bounds.plausible_low, bounds.plausible_high
+    if low is not None and high is not None:
+        text = f"{format_limit(low)} à {format_limit(high)}"
+    elif low is not None:
+        text = f"à partir de {format_limit(low)}"
+    elif high is not None:
+        text = f"jusqu'à {format_limit(high)}"
+    else:
+        text = ""
+    if bounds.not_future:
+        text = f"{text}, pas dans le futur" if text else "pas dans le futur"
+    return f"{text or '—'} : {bounds.why}" if bounds.why and text else bounds.why or text or "—"
+
+
+def bounds_markdown() -> str:
+    """The guide's table of every bounded column (``docs/caf_extracts.md``, kept identical by a test)."""
+    lines = [
+        "| Modèle | Colonne | Type | Valeurs possibles (sinon : erreur) "
+        "| Valeurs vraisemblables (sinon : avertissement) |",
+        "|---|---|---|---|---|",
+    ]
+    for template in TEMPLATES:
+        for column in template.columns:
+            if column.bounds is None:
+                continue
+            possible = f"{format_limit(column.bounds.low)} à {format_limit(column.bounds.high)}"
+            lines.append(
+                f"| `{template.id}` | {column.name} | {KIND_LABELS.get(column.kind, column.kind)} | {possible} | "
+                f"{_plausible_text(column.bounds)} |"
+            )
+    return "\n".join(lines)
+
+
+def limits_markdown() -> str:
+    """The guide's table of :data:`CAF_LIMITS` (kept identical by a test)."""
+    limits = CAF_LIMITS
+    rows = [
+        ("Taille du fichier", f"{format_limit((limits.max_bytes or 0) / (1024 * 1024))} Mo"),
+        ("Classeur Excel une fois décompressé", f"{format_limit((limits.max_unzipped_bytes or 0) / (1024 * 1024))} Mo"),
+        ("Lignes de données", format_limit(limits.max_rows or 0)),
+        ("Lignes lues, vides comprises", format_limit(limits.max_lines or 0)),
+        ("Colonnes", format_limit(limits.max_columns)),
+        ("Caractères dans une cellule", format_limit(limits.max_cell_chars)),
+        ("Lignes vides de suite qui terminent une feuille Excel", format_limit(limits.empty_run)),
+    ]
+    return "\n".join(["| Limite | Valeur |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)])
+
+
+def numeric_bounds(layer_id: str) -> dict[str, tuple[float, float]]:
+    """Output column → (low, high) of the numeric columns of a CAF layer (empty for any other layer): what the bundle
+    checks again when it is loaded."""
+    template = next((t for t in TEMPLATES if t.id == layer_id), None)
+    if template is None:
+        return {}
+    return {
+        c.key: (float(c.bounds.low), float(c.bounds.high))
+        for c in template.columns
+        if c.key and c.bounds is not None and c.kind in {"entier", "coordonnee"}
+    }
+
+
 def get_template(template_id: str) -> Template:
     """Template by id (``caf_eaje``…); ``KeyError`` names the known ids."""
     for template in TEMPLATES:
@@ -622,6 +786,46 @@ def _norm(text: str) -> str:
     """Comparable form of a value: no accents, lower case, hyphens/apostrophes/underscores as spaces."""
     text = normalise_name(str(text))
     return re.sub(r"\s+", " ", re.sub(r"[-_'’.]", " ", text)).strip()
+
+
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_QUOTES = "\u2018\u2019\u201a\u201b\u2032\u00b4\u0060"
+_DOUBLE_QUOTES = "\u201c\u201d\u201e\u2033\u00ab\u00bb"
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_LOOK_ALIKES = str.maketrans(
+    {
+        **dict.fromkeys(_DASHES, "-"),
+        **dict.fromkeys(_QUOTES, "'"),
+        **dict.fromkeys(_DOUBLE_QUOTES, '"'),
+        **dict.fromkeys(_INVISIBLE, ""),
+    }
+)
+
+
+def identity_key(text: str) -> str:
+    """What makes two identifiers « the same » for an adviser: Unicode look-alikes folded (NFKC: full-width letters,
+    non-breaking spaces; every dash to ``-``, every quote to ``'``), invisible characters dropped, spaces collapsed,
+    case ignored. ``EAJE‐0001`` (U+2010 hyphen) and ``eaje-0001`` are the key of ``EAJE-0001``."""
+    folded = unicodedata.normalize("NFKC", text).translate(_LOOK_ALIKES)
+    return re.sub(r"\s+", " ", folded).strip().casefold()
+
+
+def _clean_code(text: str) -> str:
+    """A code with look-alikes folded (full-width digits, invisible characters) and, when it is made of digits, its
+    spaces dropped (« ６６ 136 » → ``66136``); anything else is kept as typed, for the error message."""
+    folded = unicodedata.normalize("NFKC", text).translate(_LOOK_ALIKES).strip()
+    compact = re.sub(r"\s+", "", folded)
+    return compact if compact.isdigit() else folded
+
+
+def format_limit(value: Limit) -> str:
+    """A bound as an adviser writes it: ``1 000``, ``2,5``, ``31/12/2099``."""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    number = float(value)
+    if number.is_integer():
+        return f"{int(number):,}".replace(",", "\u202f").replace("-", "−")
+    return f"{number:g}".replace(".", ",").replace("-", "−")
 
 
 _YES = {"oui", "o", "1", "vrai", "x", "yes", "true"}
@@ -696,7 +900,7 @@ class _Checked:
 
 def _read(template: Template, path: Path, warnings: list[Problem]) -> pd.DataFrame:
     """Read the file with every template column renamed to its template spelling; report missing columns at once."""
-    df = read_table(path, optional=template.headers, warnings=warnings)
+    df = read_table(path, optional=template.headers, warnings=warnings, limits=CAF_LIMITS)
     file = path.name
     present = set(df.columns)
     unknown = [c for c in df.columns if c != LINE and c not in template.headers]
@@ -804,16 +1008,19 @@ class _Validator:
                     i, column.name, f"« {text[:40]} » n'est pas un nombre", "écrivez un nombre entier, par ex. 24"
                 )
                 return np.nan
-            if number < 0:
+            if number < 0 and column.bounds is not None and column.bounds.low == 0:
                 self.problem(i, column.name, f"nombre de places négatif ({text})", "écrivez 0 ou un nombre positif")
+                return np.nan
+            if not self.within_bounds(column, i, number, text[:40]):
                 return np.nan
             if not float(number).is_integer():
                 self.problem(i, column.name, f"« {text} » n'est pas un nombre entier", "un nombre de places est entier")
                 return np.nan
+            self.check_plausible(column, i, number, text[:40])
             return float(number)
         if kind == "coordonnee":
             number = parse_french_number(text)
-            if number is None:
+            if number is None or not math.isfinite(number):
                 self.problem(i, column.name, f"« {text[:40]} » n'est pas une coordonnée", "degrés décimaux, ex. 2,8954")
                 return np.nan
             return float(number)
@@ -848,27 +1055,76 @@ class _Validator:
             if parsed is None:
                 self.problem(i, column.name, f"« {text[:40]} » n'est pas une date", "écrivez la date en JJ/MM/AAAA")
                 return ""
+            if not self.within_bounds(column, i, parsed, format_limit(parsed)):
+                return ""
+            self.check_plausible(column, i, parsed, format_limit(parsed))
             return parsed.isoformat()
         if kind == "code":
+            text = _clean_code(text)
             return text.zfill(5) if text.isdigit() and len(text) == 4 else text
         return text  # texte, identifiant: kept exactly as typed (HTML included, never interpreted)
 
+    def within_bounds(self, column: Column, i: int, value: float | date, shown: str) -> bool:
+        """False (and a blocking error naming the bound) when ``value`` is impossible for ``column``."""
+        bounds = column.bounds
+        finite = not isinstance(value, float) or math.isfinite(value)
+        if bounds is None or (finite and bounds.low <= value <= bounds.high):
+            return finite
+        self.problem(
+            i,
+            column.name,
+            f"valeur {shown} hors limites : « {column.name} » doit être entre {format_limit(bounds.low)} et "
+            f"{format_limit(bounds.high)}",
+            "vérifiez la cellule (chiffres en trop, format de cellule, date mal saisie ?)",
+        )
+        return False
+
+    def check_plausible(self, column: Column, i: int, value: float | date, shown: str) -> None:
+        """A warning when ``value`` is possible but unusual for ``column`` (it is kept)."""
+        bounds = column.bounds
+        if bounds is None:
+            return
+        why = f" ; {bounds.why}" if bounds.why else ""
+        if bounds.plausible_low is not None and value < bounds.plausible_low:
+            issue = f"inférieure à {format_limit(bounds.plausible_low)}"
+        elif bounds.plausible_high is not None and value > bounds.plausible_high:
+            issue = f"supérieure à {format_limit(bounds.plausible_high)}"
+        elif bounds.not_future and isinstance(value, date) and value > date.today():
+            issue = "dans le futur"
+        else:
+            return
+        self.problem(
+            i, column.name, f"valeur {shown} inhabituelle ({issue})", f"vérifiez-la{why} ; elle est gardée", warn=True
+        )
+
     def check_unique(self, column: Column, values: list) -> None:
+        """Refuse identifiers that are the same once Unicode look-alikes, spaces and case are folded."""
         first: dict[str, int] = {}
         for i, value in enumerate(values):
             if value == "":
                 continue
-            if value in first:
+            key = identity_key(value)
+            if not key:
+                self.problem(i, column.name, "identifiant fait seulement de caractères invisibles", "écrivez-le")
+            elif key in first:
+                before = values[first[key]]
+                same = ""
+                if before != value:
+                    same = (
+                        f" (même identifiant que « {before} » aux tirets, espaces, majuscules ou caractères "
+                        "invisibles près)"
+                    )
                 self.problem(
                     i,
                     column.name,
-                    f"identifiant « {value} » en double",
-                    f"déjà utilisé ligne {self.lines[first[value]]} ; chaque ligne doit avoir son propre identifiant",
+                    f"identifiant « {value} » en double{same}",
+                    f"déjà utilisé ligne {self.lines[first[key]]} ; chaque ligne doit avoir son propre identifiant",
                 )
             else:
-                first[value] = i
+                first[key] = i
 
     def check_commune_code(self, column: Column, i: int, text: str) -> str:
+        text = _clean_code(text)
         code = text.zfill(5) if text.isdigit() and len(text) == 4 else text
         if code in self.communes.index:
             self.check_commune_name(i, code)
@@ -946,8 +1202,19 @@ class _Validator:
                     f"en degrés WGS84 : longitude {_fmt_deg(glon)} ; latitude {_fmt_deg(glat)}",
                 )
                 continue
-            if not (-180 <= x <= 180 and -90 <= y <= 90):
-                self.problem(i, lon_name, f"coordonnées impossibles ({raw_lon[i]} ; {raw_lat[i]})", "degrés décimaux")
+            lon_ok, lat_ok = (
+                c.bounds is None or c.bounds.low <= v <= c.bounds.high for c, v in ((_LONGITUDE, x), (_LATITUDE, y))
+            )
+            if not (lon_ok and lat_ok):
+                bad = _LONGITUDE if not lon_ok else _LATITUDE
+                low, high = (bad.bounds.low, bad.bounds.high) if bad.bounds is not None else ("?", "?")
+                self.problem(
+                    i,
+                    bad.name,
+                    f"coordonnées impossibles ({raw_lon[i][:20]} ; {raw_lat[i][:20]}) : « {bad.name} » doit être "
+                    f"entre {format_limit(low)} et {format_limit(high)}",
+                    "degrés décimaux WGS84",
+                )
                 continue
             candidates.append(i)
         if not candidates:
@@ -994,6 +1261,16 @@ class _Validator:
     # -- template-specific rules -----------------------------------------------------------------------------------
 
     def check_eaje(self, values: dict[str, list]) -> None:
+        for i, (kind, places) in enumerate(zip(values["type_accueil"], values["places"], strict=True)):
+            if kind in MICRO_CRECHES and places > MICRO_CRECHE_MAX_PLACES:
+                self.problem(
+                    i,
+                    "Places",
+                    f"micro-crèche de {format_limit(places)} places : une micro-crèche en compte "
+                    f"{MICRO_CRECHE_MAX_PLACES} au plus",
+                    "vérifiez le nombre de places ou le type d'accueil",
+                    warn=True,
+                )
         for i, (kind, psu) in enumerate(zip(values["type_accueil"], values["psu"], strict=True)):
             if kind == "micro-crèche PAJE" and psu is True:
                 self.problem(
@@ -1081,7 +1358,7 @@ def _build_table(template: Template, checked: _Checked, ctx: ImportContext) -> p
         if key in {"lon", "lat"} or key.startswith("places_"):
             data[key] = pd.Series(column, dtype="float64")
         elif key == "places":
-            data[key] = pd.Series(column, dtype="float64").astype("int64")
+            data[key] = _to_int64(column, template.column(key))
         elif key == "psu":
             data[key] = pd.Series(column, dtype="bool")
         else:
@@ -1090,6 +1367,19 @@ def _build_table(template: Template, checked: _Checked, ctx: ImportContext) -> p
     if not template.points:
         return frame
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84)
+
+
+def _to_int64(values: Sequence[float], column: Column) -> pd.Series:
+    """Integer column, refused (never wrapped around) if a value is missing, fractional or beyond its bounds.
+
+    Validation has already refused such values; this is the last guard before the bundle: ``1e20`` cast to int64
+    would silently become −9 223 372 036 854 775 808.
+    """
+    array = np.asarray(values, dtype="float64")
+    low, high = (column.bounds.low, column.bounds.high) if column.bounds is not None else (0, 2**53)
+    if not (np.isfinite(array).all() and (array == np.round(array)).all() and ((array >= low) & (array <= high)).all()):
+        raise ValueError(f"« {column.name} » : valeur non entière ou hors limites après validation")
+    return pd.Series(array.astype("int64"))
 
 
 def extraction_date(path: Path, column_dates: Sequence[date] = ()) -> tuple[str, str] | None:
@@ -1233,7 +1523,7 @@ def check_caf_file(path: Path, ctx: ImportContext) -> list[Problem]:
     """
     path = Path(path)
     try:
-        header = read_table(path)
+        header = read_table(path, limits=CAF_LIMITS)
     except DataError as exc:
         return exc.problems
     template = detect_template([c for c in header.columns if c != LINE], path.name)

@@ -16,26 +16,31 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
+import contextlib
+import fcntl
 import fnmatch
 import hashlib
-import io
 import json
+import os
 import re
 import secrets
 import shutil
 import time
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from geodata.caf_extracts import CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
+from geodata.caf_extracts import CAF_LIMITS, CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext
+from geodata.readers import LINE, ReadLimits, megabytes, read_table_bytes, utf16_codec
 
 STAGING = ".staging"
 ARCHIVE = ".archive"
+LOCK = ".verrou"
+"""Lock file of the CAF directory (:func:`caf_dir_lock`)."""
 VALIDATED = ".valide.json"
 """Written in a staging directory when every file in it passed validation (with their checksums)."""
 
@@ -51,11 +56,37 @@ _ZIP_MAGIC = b"PK\x03\x04"
 @dataclass(frozen=True)
 class UploadLimits:
     """What an upload may be: size, file types and number of data rows (an extract of the département is far
-    smaller; the limits only stop mistakes and abuse)."""
+    smaller; the limits only stop mistakes and abuse). Defaults: those of every CAF extract (:data:`CAF_LIMITS`)."""
 
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = CAF_LIMITS.max_bytes or 0
     suffixes: tuple[str, ...] = (".csv", ".xlsx")
-    max_rows: int = 20_000
+    max_rows: int = CAF_LIMITS.max_rows or 0
+
+    def read_limits(self) -> ReadLimits:
+        """The reader's limits for an upload: the CAF ones with this size and row count."""
+        return replace(CAF_LIMITS, max_bytes=self.max_bytes, max_rows=self.max_rows)
+
+
+TOO_LARGE = "fichier trop volumineux ({mo} Mo ; maximum {max_mo} Mo)"
+"""Refusal of an oversize upload; ``{mo}`` is the file's size. The browser shows the same text for a file it does not
+even send (``assets/upload-limits.js``)."""
+
+
+def too_large_message(limits: UploadLimits) -> str:
+    """:data:`TOO_LARGE` with the maximum filled in (``{mo}`` left for the file's size)."""
+    return TOO_LARGE.replace("{max_mo}", megabytes(limits.max_bytes, limit=True))
+
+
+@contextlib.contextmanager
+def caf_dir_lock(caf_dir: Path) -> Iterator[None]:
+    """Exclusive right to change the CAF directory (a commit, a restore), between workers and processes."""
+    Path(caf_dir).mkdir(parents=True, exist_ok=True)
+    fd = os.open(Path(caf_dir) / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _refuse(name: str, message: str, suggestion: str = "") -> DataError:
@@ -103,61 +134,24 @@ def template_for_name(name: str) -> Template | None:
     return None
 
 
-def _decode_text(content: bytes) -> str:
-    raw = content[3:] if content.startswith(b"\xef\xbb\xbf") else content
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
-def _csv_header_and_rows(content: bytes) -> tuple[list[str], int]:
-    text = _decode_text(content)
-    first = text.splitlines()[0] if text.strip() else ""
-    sep = max(";,\t", key=first.count)
-    header = next(csv.reader([first], delimiter=sep), [])
-    rows = sum(1 for line in text.splitlines()[1:] if line.strip())
-    return [h.strip() for h in header], rows
-
-
-def _xlsx_header_and_rows(content: bytes, name: str, limit: int) -> tuple[list[str], int]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # zipfile/openpyxl raise many types for a corrupt workbook
-        raise _refuse(name, f"classeur Excel illisible ou tronqué ({type(exc).__name__})") from None
-    try:
-        ws = wb.worksheets[0]
-        header: list[str] = []
-        rows = 0
-        for k, row in enumerate(ws.iter_rows(values_only=True)):
-            if k == 0:
-                header = ["" if v is None else str(v).strip() for v in row]
-            elif any(v not in (None, "") for v in row):
-                rows += 1
-                if rows > limit:
-                    break
-        return header, rows
-    finally:
-        wb.close()
-
-
 def _check_content(name: str, content: bytes, suffix: str, limits: UploadLimits) -> list[str]:
-    """Refuse what is not a plausible extract; return the header of the first sheet or line."""
+    """Refuse what is not a plausible extract; return the header of the first sheet or line.
+
+    The file is read here with the same reader and limits as its validation (:data:`CAF_LIMITS`): size, rows,
+    columns, cell length, empty rows, encoding (UTF-16 named), duplicated columns — before anything is written.
+    """
     if not content.strip():
         raise _refuse(name, "fichier vide", "vérifiez l'export : aucune donnée n'a été écrite")
     if len(content) > limits.max_bytes:
-        size = f"{len(content) / 1e6:.1f}".replace(".", ",")
+        size = megabytes(len(content))
         raise _refuse(
             name,
-            f"fichier trop volumineux ({size} Mo ; maximum {limits.max_bytes / 1e6:.0f} Mo)",
+            too_large_message(limits).replace("{mo}", size),
             "un extrait de département tient en quelques centaines de kilo-octets : vérifiez le fichier",
         )
     if suffix == ".xlsx":
         if not content.startswith(_ZIP_MAGIC):
             raise _refuse(name, "ce fichier n'est pas un classeur Excel .xlsx", "enregistrez-le au format .xlsx ou CSV")
-        header, rows = _xlsx_header_and_rows(content, name, limits.max_rows)
     else:
         # A web page saved instead of the extract (login or error page). HTML *inside* a cell is not refused:
         # cells are kept as typed and escaped by the app (see geodata.caf_extracts).
@@ -167,16 +161,11 @@ def _check_content(name: str, content: bytes, suffix: str, limits: UploadLimits)
                 "ce fichier est une page HTML et non un tableau CSV",
                 "enregistrez l'extrait depuis le tableur au format « CSV UTF-8 (séparateur ; ) »",
             )
-        if b"\x00" in content[:65536] or content.startswith(_ZIP_MAGIC):
+        binary = b"\x00" in content[:65536] and utf16_codec(content) is None
+        if binary or content.startswith(_ZIP_MAGIC):
             raise _refuse(name, "ce fichier n'est pas un CSV (contenu binaire)", "enregistrez-le au format CSV")
-        header, rows = _csv_header_and_rows(content)
-    if rows > limits.max_rows:
-        raise _refuse(
-            name,
-            f"trop de lignes (plus de {limits.max_rows} ; maximum {limits.max_rows})",
-            "un extrait ne concerne que les structures du département",
-        )
-    return header
+    table = read_table_bytes(content, name, limits=limits.read_limits())
+    return [c for c in table.columns if c != LINE]
 
 
 def _inside(path: Path, root: Path) -> Path:
@@ -314,17 +303,18 @@ def commit_staged(token: str, caf_dir: Path) -> list[Path]:
         )
     archive = _inside(caf_dir / ARCHIVE / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), caf_dir)
     committed: list[Path] = []
-    for path in files:
-        template = template_for_name(path.name)
-        if template is None:  # cannot happen for files written by save_upload
-            raise _refuse(path.name, "nom de fichier inattendu dans le téléversement")
-        for pattern in _source_of(template).file_patterns:
-            for old in sorted(caf_dir.glob(pattern)):
-                if old.is_file():
-                    archive.mkdir(parents=True, exist_ok=True)
-                    old.replace(archive / old.name)
-        target = _inside(caf_dir / path.name, caf_dir)
-        path.replace(target)
-        committed.append(target)
+    with caf_dir_lock(caf_dir):
+        for path in files:
+            template = template_for_name(path.name)
+            if template is None:  # cannot happen for files written by save_upload
+                raise _refuse(path.name, "nom de fichier inattendu dans le téléversement")
+            for pattern in _source_of(template).file_patterns:
+                for old in sorted(caf_dir.glob(pattern)):
+                    if old.is_file():
+                        archive.mkdir(parents=True, exist_ok=True)
+                        old.replace(archive / old.name)
+            target = _inside(caf_dir / path.name, caf_dir)
+            path.replace(target)
+            committed.append(target)
     shutil.rmtree(directory, ignore_errors=True)
     return committed

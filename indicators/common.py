@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geodata.bundle import INT_SAFE, BundleError
 from indicators.table import ND, SECRET, VALUE, state_from_layer
 
 Published = dict[str, dict[str, tuple[pd.Series, pd.Series, pd.Series]]]
@@ -66,10 +67,21 @@ def count_by_commune(df: pd.DataFrame, index: pd.Index, mask: pd.Series | None =
 
 
 def sum_by_commune(df: pd.DataFrame, col: str, index: pd.Index, mask: pd.Series | None = None) -> pd.Series:
-    """Sum of ``col`` per commune, 0 where no row."""
+    """Sum of ``col`` per commune, 0 where no row.
+
+    Raises:
+        BundleError: a count that no validated extract can hold (negative, infinite or beyond 2⁵³): summing it
+            would put a wrapped-around or absurd number on the map.
+    """
     if mask is not None:
         df = df[mask.to_numpy()]
     values = pd.to_numeric(df[col], errors="coerce").fillna(0.0)
+    bad = ~np.isfinite(values.to_numpy(dtype="float64")) | (values < 0) | (values > INT_SAFE)
+    if bad.any():
+        raise BundleError(
+            f"Valeur impossible dans « {col} » ({values[bad].iloc[0]}) : reconstruisez le bundle depuis des extraits "
+            "validés."
+        )
     return values.groupby(df["code_commune"].to_numpy()).sum().reindex(index, fill_value=0.0).astype(float)
 
 

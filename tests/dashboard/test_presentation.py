@@ -91,7 +91,10 @@ def test_validation_lists_every_problem_in_french(model):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("pas du json", "ce n'est pas un fichier JSON lisible"),
+        ("pas du json", r"ce n'est pas un fichier JSON lisible \(erreur de syntaxe ligne 1, colonne 1\)"),
+        ("[" * 100_000 + "]" * 100_000, "fichier JSON trop imbriqué"),
+        ('{"format": "ctg-carto-sequence", "arrets": ' + "[" * 50_000 + "]" * 50_000 + "}", "trop imbriqué"),
+        (b"\xff\xfe{", "pas en UTF-8"),
         ('{"format": "autre"}', "n'est pas une séquence ctg-carto"),
         ('{"format": "ctg-carto-sequence", "version": 1, "departement": "11", "arrets": []}', "département « 11 »"),
         ('{"format": "ctg-carto-sequence", "version": 1, "departement": "66", "arrets": []}', "absente ou vide"),
@@ -106,6 +109,15 @@ def test_damaged_link_falls_back_to_the_default_sequence(model):
     stops, error = sequence_of(ViewState(sequence="abcdef"), model)
     assert stops == default_sequence(model, "eaje_places_100_moins3")
     assert "lien de séquence est abîmé" in error
+
+
+def test_a_deeply_nested_link_is_refused_in_french_not_a_500(model):
+    import base64
+    import zlib
+
+    token = base64.urlsafe_b64encode(zlib.compress(b"[" * 60_000 + b"]" * 60_000, 9)).decode().rstrip("=")
+    stops, error = sequence_of(ViewState(sequence=token), model)
+    assert "trop imbriqué" in error and stops == default_sequence(model, "eaje_places_100_moins3")
 
 
 def test_step_stops_at_both_ends():

@@ -401,3 +401,20 @@ def test_guide_documents_every_template_and_column() -> None:
         assert f"— `{template.id}`" in guide
         for column in template.columns:
             assert f"| {column.name} |" in guide, (template.id, column.name)
+
+
+def test_every_numeric_and_date_column_has_bounds_and_the_guide_lists_them() -> None:
+    """Bounds are declared on the columns (a new template column gets them); the guide shows the code's table."""
+    for template in caf.TEMPLATES:
+        for column in template.columns:
+            if column.kind in {"entier", "coordonnee", "date"}:
+                assert column.bounds is not None, (template.id, column.name)
+                assert column.bounds.low < column.bounds.high
+                for plausible in (column.bounds.plausible_low, column.bounds.plausible_high):
+                    assert plausible is None or column.bounds.low <= plausible <= column.bounds.high
+    guide = (PROJECT_ROOT / "docs" / "caf_extracts.md").read_text(encoding="utf-8")
+    assert caf.bounds_markdown() in guide, (
+        "régénérez le tableau : python -c 'from geodata.caf_extracts import *; print(bounds_markdown())'"
+    )
+    assert caf.limits_markdown() in guide
+    assert "| `caf_eaje` | Places | nombre entier | 0 à 1\u202f000 | 1 à 150" in guide
