@@ -150,7 +150,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fiche.add_argument("--bundle", help="répertoire du bundle (par défaut CTG_CARTO_BUNDLE)")
     fiche.set_defaults(func=cmd_export_fiche)
 
-    cibles = _export_group(subparsers).add_parser("cibles", help="communes à cibler (CSV classé, filtres des paramètres)")
+    cibles = _export_group(subparsers).add_parser(
+        "cibles", help="communes à cibler (CSV classé, filtres des paramètres)"
+    )
     cibles.add_argument("--out", required=True, help="fichier CSV à écrire (séparateur « ; », virgule décimale)")
     cibles.add_argument("--epci", help="code SIREN d'un EPCI (par défaut tout le territoire)")
     cibles.add_argument("--niveaux", help="niveaux retenus, séparés par des virgules (par défaut ceux des paramètres)")

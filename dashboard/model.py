@@ -19,6 +19,7 @@ import pandas as pd
 
 from dashboard.classify import Classification, classify_category, classify_numeric
 from dashboard.format import THOUSANDS, escape_text, format_number, format_value
+from dashboard.targets_view import build_target_rows
 
 GEO_NAMES = ("communes", "epci", "departement", "contexte", "qpv2015", "qpv2024")
 """Browser geometry files of ``<bundle>/web`` the app serves (those present)."""
@@ -132,6 +133,7 @@ ZONE_LAYERS: dict[str, str] = {
     "zrr": "ZRR 2017 : communes classées",
     "frr": "FRR 2025 : communes classées",
     "ctg": "CTG signée (extrait Caf) : communes couvertes",
+    "cibles": "Communes à cibler (filtres de la liste)",
 }
 """Toggleable zone layers: key → French label (the vintage is in the label)."""
 
@@ -142,6 +144,7 @@ ZONE_COLORS = {
     "zrr": "#009E73",
     "frr": "#E69F00",
     "ctg": "#0072B2",
+    "cibles": "#5E2B97",
 }
 
 
@@ -204,6 +207,8 @@ class DashboardModel:
     registry: Mapping[str, Any]
     columns: dict[str, IndicatorColumn]
     """Mappable indicators (numeric and category), in registry order."""
+    companions: dict[str, IndicatorColumn]
+    """Indicators kept for exports only (registry ``carte=False``: the bonus amount, shares of 0 or 100 %)."""
     texts: dict[str, tuple[str, ...]]
     """Free-text indicators (``kind == "texte"``, e.g. the reason of a bonus tranche): shown in the card only."""
     point_layers: tuple[PointLayer, ...]
@@ -220,6 +225,10 @@ class DashboardModel:
     tile_url: str = ""
     tile_attribution: str = ""
     ctg: dict[str, str] = field(default_factory=dict)
+    targets: Any = None
+    """Every candidate commune à cibler, ranked (:class:`dashboard.targets_view.TargetRows`), or None."""
+    rules: Mapping[str, str] = field(default_factory=dict)
+    """Indicator id → its rule with the parameter values (shown under the legend)."""
 
     @property
     def available(self) -> tuple[str, ...]:
@@ -249,6 +258,37 @@ class DashboardModel:
         # Built once per model: hashing the codes tuple on every lookup cost O(communes) per callback.
         return {code: i for i, code in enumerate(self.codes)}
 
+    def layer_reason(self, key: str) -> str:
+        """Why the zone layer ``key`` cannot be drawn, in French (``""`` when it can): a layer without data is offered
+        disabled with this reason, never drawn empty."""
+        if key == "epci":
+            return "" if "epci" in self.geo else "limites absentes"
+        if key in {"qpv2015", "qpv2024"}:
+            if key in self.geo:
+                return ""
+            return (
+                "périmètres absents du bundle (liste des quartiers seulement)"
+                if key in self.zones
+                else "couche absente"
+            )
+        if key in {"zrr", "frr", "ctg"}:
+            if key not in self.zones:
+                return "couche absente du bundle"
+            return "" if self.zones[key] else "aucune commune concernée"
+        if key == "cibles":
+            rows = self.targets
+            if rows is None:
+                return "non calculé pour ce bundle"
+            if rows.reason:
+                return rows.reason
+            return "" if len(rows.table) else "aucune commune candidate"
+        return "couche inconnue"
+
+    def drawable_layers(self) -> set[str]:
+        """Keys of the point and zone layers this bundle can draw."""
+        zones = {key for key in ZONE_LAYERS if not self.layer_reason(key)}
+        return {layer.spec.key for layer in self.point_layers if layer.lon} | zones
+
     def classification(self, indicator: str, method: str, k: int, breaks: tuple[float, ...]) -> Classification:
         """Classes of an indicator (cached: 226 values are fast, but a meeting clicks the same views again)."""
         return _classify(self, indicator, method, k, breaks)
@@ -258,11 +298,10 @@ class DashboardModel:
 def _classify(model: DashboardModel, indicator: str, method: str, k: int, breaks: tuple[float, ...]) -> Classification:
     col = model.columns[indicator]
     if getattr(col.meta, "kind", "numeric") == "category":
-        return classify_category(col.values, col.states, tuple(col.meta.categories))
-    reverse = getattr(col.meta, "direction", "") == "baisse_favorable"
-    return classify_numeric(
-        np.asarray(col.values, dtype=float), col.states, method, k, breaks, reverse, getattr(col.meta, "decimals", 1)
-    )
+        return classify_category(col.values, col.states, tuple(col.meta.categories), indicator)
+    direction = getattr(col.meta, "direction", "neutre")
+    decimals = getattr(col.meta, "decimals", 1)
+    return classify_numeric(np.asarray(col.values, dtype=float), col.states, method, k, breaks, direction, decimals)
 
 
 def _aligned(frame: pd.DataFrame | None, codes: list[str], column: str, fill: Any) -> list[Any]:
@@ -272,21 +311,32 @@ def _aligned(frame: pd.DataFrame | None, codes: list[str], column: str, fill: An
     return [fill if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in series.tolist()]
 
 
-def build_columns(indicators: Any, registry: Mapping[str, Any], codes: list[str]) -> dict[str, IndicatorColumn]:
-    """Commune values, states and display text of every available indicator, in registry order."""
+DETAIL_TEXTS = {"bonus_statut": "bonus_resume", "sous_dotation": "sous_dotation_motif"}
+"""Category indicator → the text indicator that says it in one sentence (hover, card, table « Détail »)."""
+
+
+def build_columns(
+    indicators: Any, registry: Mapping[str, Any], codes: list[str], mapped: bool = True
+) -> dict[str, IndicatorColumn]:
+    """Commune values, states and display text of every available indicator, in registry order: those drawn on the
+    map (``mapped``), else their companions (``carte=False``: exports only)."""
     result = indicators.commune
     columns: dict[str, IndicatorColumn] = {}
     for ind_id, meta in registry.items():
         if ind_id not in indicators.available or getattr(meta, "kind", "numeric") not in {"numeric", "category"}:
+            continue
+        if bool(getattr(meta, "carte", True)) != mapped:
             continue
         category = getattr(meta, "kind", "numeric") == "category"
         values = _aligned(result.values, codes, ind_id, "" if category else float("nan"))
         states = [str(s) for s in _aligned(result.states, codes, ind_id, "nd")]
         notes = [str(n) for n in _aligned(result.notes, codes, ind_id, "")]
         if category:
+            detail = DETAIL_TEXTS.get(ind_id) if ind_id == "bonus_statut" else None
+            said = _aligned(result.values, codes, detail, "") if detail and detail in result.values else None
             display = [
-                str(v) if s == "valeur" and v != "" else format_value(None, s)
-                for v, s in zip(values, states, strict=True)
+                (str(said[i]) if said and said[i] else str(v)) if s == "valeur" and v != "" else format_value(None, s)
+                for i, (v, s) in enumerate(zip(values, states, strict=True))
             ]
             values = [str(v) for v in values]
         else:
@@ -484,6 +534,7 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         indicators=indicators,
         registry=registry,
         columns=build_columns(indicators, registry, codes),
+        companions=build_columns(indicators, registry, codes, mapped=False),
         texts=build_texts(indicators, registry, codes),
         point_layers=tuple(points),
         zones=zones,
@@ -497,4 +548,6 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         tile_url=getattr(settings, "tile_url", "") or "",
         tile_attribution=getattr(settings, "tile_attribution", "") or "",
         ctg=ctg,
+        targets=build_target_rows(indicators),
+        rules=dict(getattr(indicators, "rules", {}) or {}),
     )

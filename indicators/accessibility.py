@@ -93,7 +93,7 @@ def e2sfca(
     ratio[served] = supply[served] / weighted_demand[served]
     contrib = w * np.where(served[j], ratio[j], 0.0)
     access = np.bincount(k, weights=contrib, minlength=len(demand))
-    return E2sfca(access, ratio, int(len(k)))
+    return E2sfca(access, ratio, len(k))
 
 
 @dataclass(frozen=True)
@@ -219,11 +219,7 @@ def compute_accessibility(ctx: Context, cols: Cols, raw: Cols, params: Params) -
         den = demand.groupby(dep).sum()
         reference = dep.map(num / den.where(den > 0))
         unreached = float(places[~(result.ratio == result.ratio)].sum())
-        unit = (
-            f"places pour 1 000 habitants ({NOTE_PROXY})"
-            if proxy
-            else f"places pour 100 {children_label}"
-        )
+        unit = f"places pour 1 000 habitants ({NOTE_PROXY})" if proxy else f"places pour 100 {children_label}"
         out[kind] = Accessibility(
             kind=kind,
             indicator=used,

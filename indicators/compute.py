@@ -25,7 +25,7 @@ from indicators.context import compute_context
 from indicators.offer import compute_offer
 from indicators.params import Params, load_params
 from indicators.registry import REGISTRY
-from indicators.table import ND, VALUE, Cols
+from indicators.table import ND, Cols
 from indicators.underserved import compute_underserved
 
 LEVELS = ("commune", "epci", "departement", "france")
@@ -159,16 +159,9 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
 
     fr_keys = pd.Index(["FR"])
     fr_published = dict(ctx.published["france"])
-    nat_refs = (
-        ("med_niveau_vie", params.nv_reference_eur, params.nv_reference_source),
-        ("potentiel_financier_hab", params.pf_reference_eur_hab, params.pf_reference_source),
-    )
-    for key, value, source in nat_refs:
-        fr_published[key] = (
-            pd.Series([value], index=fr_keys),
-            pd.Series([VALUE], index=fr_keys, dtype=object),
-            pd.Series([f"référence paramétrée : {source}"], index=fr_keys, dtype=object),
-        )
+    # Only official national figures with their source and year go in the France column (the CNAF coverage rates);
+    # the potentiel financier and niveau de vie references of the rules (2014 average, « ≈ 23 000 € ») are rule
+    # parameters, shown with the rules, not national statistics of the same year as the local values.
     national = bundle.departement == "all"
     france = aggregate(
         cols,
@@ -218,7 +211,7 @@ def _num(x: float) -> str:
 def indicator_rules(params: Params, access: Mapping[str, Accessibility]) -> dict[str, str]:
     """The rule (or method) of the indicators that have one, with the parameter values of this computation."""
     rules: dict[str, str] = {}
-    for kind, acc in access.items():
+    for acc in access.values():
         refs = sorted({round(float(r), 1) for r in acc.reference.dropna()})
         level = f" ; niveau du département : {' / '.join(_num(r) for r in refs)} {acc.unit}" if refs else ""
         rules[acc.indicator] = f"{acc.method}{level}"

@@ -64,6 +64,7 @@ COLUMNS = (
     "rang",
     "code",
     "commune",
+    "epci_code",
     "epci",
     "niveau",
     "motif",
@@ -83,7 +84,7 @@ def compute_targets(ind: Indicators, filt: TargetFilter | None = None) -> Target
     """The communes à cibler of ``ind`` under ``filt`` (default: the parameters), ranked."""
     filt = filt or TargetFilter.default(ind)
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    acc = ind.access.get("eaje")
+    acc = (getattr(ind, "access", None) or {}).get("eaje")
     if acc is None:
         return Targets(empty, RANK_PLACES, "", "", "accessibilité non calculable : extrait Caf des EAJE absent")
     levels = ind.commune.values["sous_dotation"].astype(object)
@@ -108,6 +109,7 @@ def compute_targets(ind: Indicators, filt: TargetFilter | None = None) -> Target
         if ind.commune_epci is not None
         else pd.Series("", index=base.index)
     )
+    base["epci_code"] = epci_codes
     base["epci"] = epci_codes.map(ind.names["epci"]).fillna("")
     keep = base["niveau"].isin(filt.niveaux) & base["bonus_statut"].isin(filt.statuts)
     keep &= base["acces"] < filt.ratio_acces_max * base["reference"]

@@ -173,7 +173,10 @@ def test_caf_children_covered_when_no_insee_count():
     assert "enfants de moins de 3 ans : enfants couverts par la Caf (extrait)" in result.rules["acces_eaje"]
     assert result.departement.values.at["66", "acces_eaje"] == pytest.approx(100 * 82 / 710)
     # The extract's commune rate beats the EPCI rate: Beta is judged by the CNAF rule on 48 %.
-    assert (v.at["66002", "txcouv_global"], notes.at["66002", "txcouv_global"]) == (48.0, "taux communal de l'extrait Caf")
+    assert (v.at["66002", "txcouv_global"], notes.at["66002", "txcouv_global"]) == (
+        48.0,
+        "taux communal de l'extrait Caf",
+    )
     assert v.at["66002", "sous_dotation_motif"] == "taux de couverture 48,0 < France 60,9 ; hors zone prioritaire"
 
 

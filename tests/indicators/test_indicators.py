@@ -254,9 +254,10 @@ def test_underserved_cnaf_rule_then_accessibility(ind):
     assert v.at["66003", "sous_dotation_motif"].endswith("moins de 50 % du niveau du département (10,9) "
                                                          "(taux de l'EPCI 55,0) ; commune en ZRR 2017")  # fmt: skip
     assert v.at["66006", "sous_dotation_motif"].startswith("aucune place d'EAJE à moins de 15 km (trajet estimé)")
-    assert "P1/P2 non évaluables : potentiel financier ou niveau de vie non disponible" in v.at[
-        "66006", "sous_dotation_motif"
-    ]
+    assert (
+        "P1/P2 non évaluables : potentiel financier ou niveau de vie non disponible"
+        in v.at["66006", "sous_dotation_motif"]
+    )
     assert ind.commune.notes.at["66002", "sous_dotation"] == "règle de repli (accessibilité EAJE)"
 
 
@@ -265,7 +266,9 @@ def test_underserved_p2_and_threshold_branch():
     v = compute_indicators(make_bundle(), params).commune.values
     # 66005: 5,50 / 10,86 = 51 % < 60 %, no priority zone, PF 950 < 978 and niveau de vie 21 500 < 23 000 → P2.
     assert v.at["66005", "sous_dotation"] == "P2"
-    assert "potentiel financier 950 € < 978 € et niveau de vie 21500 € < 23000 €" in v.at["66005", "sous_dotation_motif"]
+    assert (
+        "potentiel financier 950 € < 978 € et niveau de vie 21500 € < 23000 €" in v.at["66005", "sous_dotation_motif"]
+    )
     # Without accessibility (no EAJE extract) the EPCI rate falls back on the CNAF ladder, flagged.
     tx = make_bundle().layers["caf_txcouv"].copy()
     tx.loc[tx["code"] == EPCI_B, "txcouv"] = 56.0

@@ -46,13 +46,17 @@ def test_filters_level_status_epci(fallback):
     signed = compute_targets(fallback, TargetFilter(("P1",), ("applicable",), 1.0))
     assert signed.table["code"].tolist() == ["66004"]
     # P3 too: Beta (83 % of the level), Epsilon (51 %) and Zeta (0) join; Zeta's amount is to confirm: no total.
-    wide = compute_targets(fallback, TargetFilter(("P1", "P3 vigilance"), ("applicable", "si CTG signée", "à confirmer")))
+    wide = compute_targets(
+        fallback, TargetFilter(("P1", "P3 vigilance"), ("applicable", "si CTG signée", "à confirmer"))
+    )
     assert set(wide.table["code"]) == {"66002", "66003", "66004", "66005", "66006"}
     zeta = wide.table.set_index("code").loc["66006"]
     assert zeta["acces"] == 0.0 and zeta["enfants_sans_place"] == 5.0
     assert math.isnan(zeta["bonus_annuel"])
     # Accessibility ceiling: at most half of the département level keeps Gamma, Delta and Zeta only.
-    low = compute_targets(fallback, TargetFilter(("P1", "P3 vigilance"), ("applicable", "si CTG signée", "à confirmer"), 0.5))
+    low = compute_targets(
+        fallback, TargetFilter(("P1", "P3 vigilance"), ("applicable", "si CTG signée", "à confirmer"), 0.5)
+    )
     assert set(low.table["code"]) == {"66003", "66004", "66006"}
 
 
