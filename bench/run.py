@@ -2,6 +2,7 @@
 
     python -m bench.run build [--departement 66 all]
     python -m bench.run indicators [--departement 66 all]
+    python -m bench.run accessibilite
     python -m bench.run app
     python -m bench.run load [--users 50 200] [--seconds 60] [--workers 3] [--max-requests 200000]
 
@@ -65,7 +66,7 @@ def bench_build(departements: list[str]) -> None:
 def main() -> None:
     """Parse the bench name and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("bench", choices=["build", "indicators", "app", "load"])
+    parser.add_argument("bench", choices=["build", "indicators", "accessibilite", "app", "load"])
     parser.add_argument("--departement", nargs="+", default=["66", "all"])
     parser.add_argument("--users", nargs="+", type=int, default=[50, 200], help="load: simulated users per run")
     parser.add_argument("--seconds", type=float, default=60.0, help="load: duration of each run")
@@ -79,6 +80,10 @@ def main() -> None:
         from bench.indicators import bench_indicators
 
         bench_indicators(args.departement, _record)
+    elif args.bench == "accessibilite":
+        from bench.indicators import bench_accessibility
+
+        bench_accessibility(_record)
     elif args.bench == "load":
         from bench.load import bench_load
 

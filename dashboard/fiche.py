@@ -25,6 +25,7 @@ from geodata.bundle import Bundle
 from indicators.bonus import BONUS_STATUTS, STATUT_A_CONFIRMER, STATUT_APPLICABLE, STATUT_SI_CTG
 from indicators.compute import Indicators
 from indicators.registry import REGISTRY
+from indicators.targets import RANK_CHILDREN, TargetFilter, compute_targets
 
 CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "fiche.css"
 LAMBERT93 = "EPSG:2154"
@@ -592,6 +593,34 @@ def build_communes_table(ind: Indicators, terr: Territory) -> str:
     )
 
 
+def build_targets_block(ind: Indicators, terr: Territory, limit: int = 10) -> str:
+    """EPCI fiche: the first communes à cibler of the territory (default filters of the parameters)."""
+    filt = TargetFilter.default(ind, terr.code)
+    targets = compute_targets(ind, filt)
+    if targets.reason:
+        return f'<p class="muted">Liste non disponible : {e(targets.reason)}.</p>'
+    table = targets.table.head(limit)
+    if not len(table):
+        return '<p class="muted">Aucune commune ne réunit les critères retenus.</p>'
+    children = targets.ranked_by == RANK_CHILDREN
+    head = "Enfants sans place accessible" if children else "Places à créer"
+    rows = "".join(
+        f'<tr><td class="num">{int(r.rang)}</td><td>{e(r.commune)}</td><td>{e(r.niveau)}</td>'
+        f'<td class="num">{e(format_number(r.acces, 1))}</td>'
+        f'<td class="num">{e(format_number(r.enfants_sans_place if children else r.places_a_creer, 0))}</td>'
+        f"<td>{e(r.bonus)}</td></tr>"
+        for r in table.itertuples(index=False)
+    )
+    levels = ", ".join(filt.niveaux)
+    return (
+        f'<p class="muted">Niveaux {e(levels)}, accessibilité EAJE sous le niveau du département, classées par '
+        f"{e(targets.ranked_by)} ({len(targets.table)} commune(s) ; {limit} premières).</p>"
+        '<table class="communes"><thead><tr><th class="num">Rang</th><th>Commune</th><th>Niveau</th>'
+        f'<th class="num">Accessibilité EAJE</th><th class="num">{e(head)}</th><th>Bonus territoire</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def _layers_used(ind: Indicators, bundle: Bundle) -> list[str]:
     used: list[str] = []
     keys = [k for k in KEY_FIGURES if k in REGISTRY] + [
@@ -693,6 +722,7 @@ def build_fiche_html(
     zonages = "".join(f"<li>{line}</li>" for line in _zonage_lines(ind, bundle, terr))
     communes_block = (
         f'<section class="break-before"><h2>Communes du territoire</h2>{build_communes_table(ind, terr)}</section>'
+        f"<section><h2>Communes à cibler</h2>{build_targets_block(ind, terr)}</section>"
         if terr.level == "epci"
         else ""
     )

@@ -131,6 +131,10 @@ def test_epci_fiche(epci_fiche, demo_evil):
     flat = " ".join(__import__("html").unescape(html).replace("\u00a0", " ").split())  # PDF columns interleave
     assert f"applicable : {len(members)} commune(s) — 3 600 € par place nouvelle et par an" in flat
     assert "applicable : 3 600 € par place nouvelle et par an (T1)" in flat  # each commune's row, same words
+    # The meeting list of the EPCI: ranked communes à cibler with their bonus sentence.
+    block = html[html.index("<h2>Communes à cibler</h2>") :]
+    assert "classées par enfants sans place accessible" in block
+    assert re.search(r'<td class="num">1</td><td>[^<]+</td><td>P[12]</td>', block)
     # France only where a national figure exists: the CNAF coverage rate (parameter, with source and year); every
     # other row leaves the France cell empty instead of « non disponible ».
     figures = html[
