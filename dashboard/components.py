@@ -55,7 +55,8 @@ def make_swatch(color: str, outline: str = "#555555", shape: str = "square") -> 
 
 def share_text(count: int, total: int) -> str:
     """« 12 communes (5 %) »: the count and the share of the communes of the selection."""
-    share = f" ({format_number(100 * count / total, 0)} %)" if total else ""
+    pct = 100 * count / total if total else 0.0
+    share = (" (< 1 %)" if 0 < pct < 0.5 else f" ({format_number(pct, 0)} %)") if total else ""
     return f"{count} commune{'s' if count > 1 else ''}{share}"
 
 
@@ -90,6 +91,8 @@ def make_legend(model: DashboardModel, indicator: str, classes: Classification, 
         provenance = list(model.indicators.provenance(indicator))
     except (KeyError, AttributeError, ValueError):
         provenance = []
+    # Inputs that are alternatives (Insee children, else the Caf extract): name those used, not the absent ones.
+    provenance = [p for p in provenance if p.get("present", True)] or provenance
     sources = [
         html.Li(
             " · ".join(
@@ -211,11 +214,11 @@ def make_summary(model: DashboardModel, epci: str) -> html.Div:
         if indicator not in available or indicator not in model.registry:
             continue
         decimals = model.registry[indicator].decimals
-        cells = [html.Td(label)]
-        if epci:
-            cells.append(html.Td(_level_value(ind.epci, epci, indicator, decimals)))
-        cells.append(html.Td(_level_value(ind.departement, model.departement, indicator, decimals)))
-        rows.append(html.Tr(cells))
+        values = [_level_value(ind.epci, epci, indicator, decimals)] if epci else []
+        values.append(_level_value(ind.departement, model.departement, indicator, decimals))
+        if all(v == format_value(None, "nd") for v in values):
+            continue  # e.g. commune coverage rates only: nothing to compare at these levels
+        rows.append(html.Tr([html.Td(label)] + [html.Td(v) for v in values]))
     rows += _count_rows(model, "sous_dotation", mask, epci)
     rows += _count_rows(model, "bonus_statut", mask, epci)
     zone_rows = [("qpv2024", "Communes avec un QPV 2024"), ("qpv2015", "Communes avec un QPV 2015"),
@@ -620,7 +623,10 @@ def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
                 [
                     html.Legend("Niveaux de sous-dotation"),
                     dcc.Checklist(
-                        id=ids.TARGETS_LEVELS, options=[{"label": x, "value": x} for x in ALL_LEVELS], value=levels
+                        id=ids.TARGETS_LEVELS,
+                        options=[{"label": x, "value": x} for x in ALL_LEVELS],
+                        value=levels,
+                        inline=True,
                     ),
                 ]
             ),
@@ -628,7 +634,10 @@ def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
                 [
                     html.Legend("Statut du bonus territoire"),
                     dcc.Checklist(
-                        id=ids.TARGETS_STATUTS, options=[{"label": x, "value": x} for x in ALL_STATUTS], value=statuts
+                        id=ids.TARGETS_STATUTS,
+                        options=[{"label": x, "value": x} for x in ALL_STATUTS],
+                        value=statuts,
+                        inline=True,
                     ),
                 ]
             ),
@@ -639,6 +648,7 @@ def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
                         id=ids.TARGETS_RATIO,
                         options=[{"label": label, "value": value} for value, label in RATIO_CHOICES],
                         value=ratio,
+                        inline=True,
                     ),
                 ]
             ),
@@ -662,7 +672,12 @@ def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
             "height": "auto",
             "maxWidth": "420px",
         },
-        style_header={"fontWeight": "bold", "backgroundColor": "#eef2f7", "whiteSpace": "normal"},
+        style_header={
+            "fontWeight": "bold",
+            "backgroundColor": "#eef2f7",
+            "whiteSpace": "normal",
+            "fontFamily": "inherit",
+        },
         locale_format={"decimal": ",", "group": "\u202f"},
     )
     return html.Section(
