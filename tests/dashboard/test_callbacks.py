@@ -106,7 +106,7 @@ def test_manual_breaks_error_is_reported_in_french(app_context):
     # Places are whole numbers: classes read « 1 – 10 », « 11 – 20 », « 21 – 40 », each with its share.
     assert "1 – 10" in text and "11 – 20" in text and "21 – 40" in text
     assert "secret statistique" in text and "non disponible" in text
-    assert "1 commune (0 %)" in text and "(226 communes)" in text
+    assert "1 commune (< 1 %)" in text and "(226 communes)" in text
     assert "Caf 66" in text and "millésime 2024" in text
 
 
