@@ -23,6 +23,8 @@ from dashboard.model import DETAIL_TEXTS, ZONE_COLORS, ZONE_LAYERS, DashboardMod
 from indicators.targets import RANK_CHILDREN
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TABLE_FONT = '"Marianne", "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+"""The page's font, named: DataTable cells otherwise fall back to a monospace font."""
 
 
 def indicator_options(model: DashboardModel) -> list[dict[str, Any]]:
@@ -444,11 +446,20 @@ def make_sources_panel(model: DashboardModel) -> html.Div:
     )
 
 
+def french_format(decimals: int) -> Format:
+    """A fresh DataTable number format « 1 234,5 » (``Format`` methods change the object they are called on, so one
+    shared object would give every column the precision set last)."""
+    return (
+        Format(group=Group.yes, group_delimiter="\u202f", decimal_delimiter=",")
+        .scheme(Scheme.fixed)
+        .precision(decimals)
+    )
+
+
 def table_columns(model: DashboardModel, indicator: str) -> list[dict[str, Any]]:
     """DataTable columns; numbers stay numbers (sortable) and are shown with French separators."""
     meta = model.columns[indicator].meta
-    french = Format(group=Group.yes, group_delimiter="\u202f", decimal_delimiter=",")
-    number = {"type": "numeric", "format": french.scheme(Scheme.fixed).precision(meta.decimals)}
+    number = {"type": "numeric", "format": french_format(meta.decimals)}
     columns = [
         {"name": "Code", "id": "code"},
         {"name": "Commune", "id": "nom"},
@@ -457,7 +468,7 @@ def table_columns(model: DashboardModel, indicator: str) -> list[dict[str, Any]]
             "name": "Population",
             "id": "population",
             "type": "numeric",
-            "format": french.scheme(Scheme.fixed).precision(0),
+            "format": french_format(0),
         },
     ]
     if meta.kind == "category":
@@ -509,7 +520,7 @@ def make_table(model: DashboardModel, indicator: str, epci: str) -> dash_table.D
         sort_action="native",
         page_size=20,
         style_table={"overflowX": "auto"},
-        style_cell={"fontFamily": "inherit", "fontSize": "14px", "textAlign": "left", "padding": "4px 8px"},
+        style_cell={"fontFamily": TABLE_FONT, "fontSize": "14px", "textAlign": "left", "padding": "4px 8px"},
         style_header={"fontWeight": "bold", "backgroundColor": "#eef2f7"},
         locale_format={"decimal": ",", "group": "\u202f"},
     )
@@ -556,9 +567,8 @@ def target_columns(model: DashboardModel) -> list[dict[str, Any]]:
     """Columns of the « communes à cibler » table (numbers stay numbers: the table sorts)."""
     rows = model.targets
     unit = rows.unit if rows is not None else ""
-    french = Format(group=Group.yes, group_delimiter="\u202f", decimal_delimiter=",")
-    one = {"type": "numeric", "format": french.scheme(Scheme.fixed).precision(1)}
-    whole = {"type": "numeric", "format": french.scheme(Scheme.fixed).precision(0)}
+    one = {"type": "numeric", "format": french_format(1)}
+    whole = {"type": "numeric", "format": french_format(0)}
     columns = [
         {"name": "Rang", "id": "rang", **whole},
         {"name": "Commune", "id": "commune"},
@@ -664,7 +674,7 @@ def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
         page_size=15,
         style_table={"overflowX": "auto"},
         style_cell={
-            "fontFamily": "inherit",
+            "fontFamily": TABLE_FONT,
             "fontSize": "14px",
             "textAlign": "left",
             "padding": "4px 8px",
@@ -676,7 +686,7 @@ def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
             "fontWeight": "bold",
             "backgroundColor": "#eef2f7",
             "whiteSpace": "normal",
-            "fontFamily": "inherit",
+            "fontFamily": TABLE_FONT,
         },
         locale_format={"decimal": ",", "group": "\u202f"},
     )

@@ -157,6 +157,14 @@ def test_table_and_summary_follow_the_epci(app_context, model):
     assert all_rows[2]["valeur"] == 0.0 and all_rows[2]["etat"] == ""
 
 
+def test_table_number_formats_keep_their_own_decimals(app_context):
+    _, columns, _ = update_table("taux_pauvrete", "")
+    by_id = {c["id"]: c for c in columns}
+    # One decimal for the rate, none for the population (a shared Format object used to give both the last one).
+    assert by_id["valeur"]["format"].to_plotly_json()["specifier"] == ",.1f"
+    assert by_id["population"]["format"].to_plotly_json()["specifier"] == ",.0f"
+
+
 def test_click_targets():
     assert click_target({"points": [{"location": "66136", "curveNumber": 1}]}) == ("commune", "66136", -1)
     assert click_target({"points": [{"customdata": "eaje:2", "curveNumber": 9}]}) == ("point", "eaje", 2)
