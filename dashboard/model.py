@@ -312,7 +312,9 @@ def _aligned(frame: pd.DataFrame | None, codes: list[str], column: str, fill: An
 
 
 DETAIL_TEXTS = {"bonus_statut": "bonus_resume", "sous_dotation": "sous_dotation_motif"}
-"""Category indicator → the text indicator that says it in one sentence (hover, card, table « Détail »)."""
+"""Category indicator → the text indicator that explains it in one sentence (table column « Détail »)."""
+SAID_AS = {"bonus_statut": "bonus_resume"}
+"""Category indicator shown (hover, card) as its sentence rather than its bare category."""
 
 
 def build_columns(
@@ -332,10 +334,10 @@ def build_columns(
         states = [str(s) for s in _aligned(result.states, codes, ind_id, "nd")]
         notes = [str(n) for n in _aligned(result.notes, codes, ind_id, "")]
         if category:
-            detail = DETAIL_TEXTS.get(ind_id) if ind_id == "bonus_statut" else None
-            said = _aligned(result.values, codes, detail, "") if detail and detail in result.values else None
+            # The bonus status is said in its full sentence (status and amount) wherever it is displayed.
+            said = _aligned(result.values, codes, SAID_AS[ind_id], "") if ind_id in SAID_AS else [""] * len(codes)
             display = [
-                (str(said[i]) if said and said[i] else str(v)) if s == "valeur" and v != "" else format_value(None, s)
+                (str(said[i]) or str(v)) if s == "valeur" and v != "" else format_value(None, s)
                 for i, (v, s) in enumerate(zip(values, states, strict=True))
             ]
             values = [str(v) for v in values]
