@@ -2,6 +2,7 @@
 
     python -m bench.run build [--departement 66 all]
     python -m bench.run indicators [--departement 66 all]
+    python -m bench.run accessibilite
     python -m bench.run app
     python -m bench.run load [--users 50 200] [--seconds 60] [--workers 3] [--max-requests 200000]
     python -m bench.run hardening [--workers 3] [--exports 10] [--attackers 8] [--seconds 40] [--root DIR]
@@ -71,7 +72,7 @@ def bench_build(departements: list[str]) -> None:
 def main() -> None:
     """Parse the bench name and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("bench", choices=["build", "indicators", "app", "load", "hardening"])
+    parser.add_argument("bench", choices=["build", "indicators", "accessibilite", "app", "load", "hardening"])
     parser.add_argument("--departement", nargs="+", default=["66", "all"])
     parser.add_argument("--users", nargs="+", type=int, default=[50, 200], help="load: simulated users per run")
     parser.add_argument("--seconds", type=float, default=60.0, help="load: duration of each run")
@@ -94,6 +95,10 @@ def main() -> None:
         workers = args.workers[0]
         seconds = args.seconds if args.seconds != 60.0 else 40.0
         bench_hardening(_record, args.bundle, workers, args.exports, args.attackers, seconds, args.root)
+    elif args.bench == "accessibilite":
+        from bench.indicators import bench_accessibility
+
+        bench_accessibility(_record)
     elif args.bench == "load":
         from bench.load import bench_load
 

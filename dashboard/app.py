@@ -25,7 +25,7 @@ from dashboard.export_view import register_export_route
 from dashboard.layout import build_layout
 from dashboard.model import DashboardModel, build_model
 from dashboard.security import install_security_headers
-from dashboard.state import ViewState
+from dashboard.state import ViewState, default_indicator
 from geodata.settings import PROJECT_ROOT
 
 LOG = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def page_layout(model: DashboardModel) -> Any:
     """The full page for a model: the map in its default view, and the « Données » and « Aide » pages."""
     state = ViewState()
     if state.indicator not in model.columns and model.columns:
-        state = ViewState(indicator=next(iter(model.columns)))
+        state = ViewState(indicator=default_indicator(model.columns))
     classes = model.classification(state.indicator, state.method, state.k, ())
     return with_pages(build_layout(model, state, classes))
 

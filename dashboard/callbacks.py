@@ -15,6 +15,7 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, no_update
 
 from dashboard import ids
 from dashboard.components import (
+    class_controls_hidden,
     commune_options,
     export_frame,
     make_commune_card,
@@ -24,11 +25,20 @@ from dashboard.components import (
     make_summary,
     table_columns,
     table_rows,
+    targets_summary,
 )
-from dashboard.figures import choropleth_values, commune_opacity, layer_visibility, trace_index, view_for_bounds
+from dashboard.figures import (
+    choropleth_values,
+    commune_opacity,
+    layer_visibility,
+    nd_codes,
+    trace_index,
+    view_for_bounds,
+)
 from dashboard.format import parse_breaks
 from dashboard.model import ZONE_LAYERS, DashboardModel
-from dashboard.state import DEFAULT_INDICATOR, ViewState, carry_meeting, parse_state, to_search
+from dashboard.state import DEFAULT_INDICATOR, ViewState, carry_meeting, default_indicator, parse_state, to_search
+from dashboard.targets_view import filter_targets, target_table_rows, targets_download
 
 EXTENSION = "ctg_carto"
 
@@ -74,7 +84,7 @@ def state_from_controls(
 def controls_from_state(model: DashboardModel, state: ViewState) -> tuple[Any, ...]:
     """Control values for a view, in the order of ``_CONTROLS``."""
     point_keys = {layer.spec.key for layer in model.point_layers}
-    indicator = state.indicator if state.indicator in model.columns else next(iter(model.columns), None)
+    indicator = state.indicator if state.indicator in model.columns else default_indicator(model.columns)
     return (
         indicator,
         state.method,
@@ -89,9 +99,12 @@ def controls_from_state(model: DashboardModel, state: ViewState) -> tuple[Any, .
 
 def parse_view(model: DashboardModel, search: str | None) -> ViewState:
     """A URL query string read against what this bundle offers."""
-    layers = {layer.spec.key for layer in model.point_layers} | set(ZONE_LAYERS)
     return parse_state(
-        search, indicators=set(model.columns), layers=layers, epcis=set(model.bounds), communes=set(model.codes)
+        search,
+        indicators=set(model.columns),
+        layers=model.drawable_layers(),
+        epcis=set(model.bounds),
+        communes=set(model.codes),
     )
 
 
@@ -121,6 +134,10 @@ def classes_patch(model: DashboardModel, indicator: str, method: str, k: int, br
     trace = patch["data"][trace_index(model, "communes")]
     for key, value in choropleth_values(model, indicator, classes).items():
         trace[key] = value
+    nd = nd_codes(model, classes)
+    outline = patch["data"][trace_index(model, "nd")]
+    outline["locations"] = nd
+    outline["z"] = [0] * len(nd)
     return patch
 
 
@@ -138,6 +155,16 @@ def update_map_classes(indicator: str, method: str, k: int, breaks: str) -> Patc
     if indicator not in model.columns:
         return no_update
     return classes_patch(model, indicator, method, k, breaks)
+
+
+@callback(
+    Output(ids.CLASS_CONTROLS, "hidden"),
+    Input(ids.INDICATOR_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_class_controls(indicator: str) -> bool:
+    """Hide method, number of classes and manual breaks for a categorical indicator."""
+    return class_controls_hidden(current_model(), indicator)
 
 
 @callback(
@@ -307,6 +334,62 @@ def on_map_click(click: dict | None) -> tuple[Any, Any]:
     if kind == "point":
         return no_update, make_point_details(model, key, index)
     return no_update, no_update
+
+
+def targets_patch(model: DashboardModel, codes: list[str]) -> Patch | Any:
+    """Patch moving the « communes à cibler » outline to ``codes`` (no_update when the layer does not exist)."""
+    if model.layer_reason("cibles"):
+        return no_update
+    patch = Patch()
+    trace = patch["data"][trace_index(model, "cibles")]
+    trace["locations"] = codes
+    trace["z"] = [0] * len(codes)
+    return patch
+
+
+@callback(
+    Output(ids.TARGETS_TABLE, "data"),
+    Output(ids.TARGETS_SUMMARY, "children"),
+    Output(ids.MAP, "figure", allow_duplicate=True),
+    Input(ids.TARGETS_LEVELS, "value"),
+    Input(ids.TARGETS_STATUTS, "value"),
+    Input(ids.TARGETS_RATIO, "value"),
+    Input(ids.EPCI_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def update_targets(levels: list[str], statuts: list[str], ratio: float, epci: str) -> tuple[Any, Any, Any]:
+    """The ranked list for the chosen filters and territory, and its map layer."""
+    model = current_model()
+    rows = model.targets
+    if rows is None or rows.reason:
+        return no_update, no_update, no_update
+    targets = filter_targets(rows, levels or [], statuts or [], float(ratio or 1.0), epci or "")
+    codes = [str(c) for c in targets.table["code"]]
+    return (
+        target_table_rows(targets),
+        targets_summary(model, len(codes), epci or ""),
+        targets_patch(model, codes),
+    )
+
+
+@callback(
+    Output(ids.TARGETS_DOWNLOAD, "data"),
+    Input(ids.TARGETS_EXPORT, "n_clicks"),
+    State(ids.TARGETS_LEVELS, "value"),
+    State(ids.TARGETS_STATUTS, "value"),
+    State(ids.TARGETS_RATIO, "value"),
+    State(ids.EPCI_DROPDOWN, "value"),
+    prevent_initial_call=True,
+)
+def export_targets(_clicks: int, levels: list[str], statuts: list[str], ratio: float, epci: str) -> Any:
+    """Download the list as on screen (« ; », decimal comma, formula-safe, « Données fictives » when fictitious)."""
+    model = current_model()
+    rows = model.targets
+    if rows is None or rows.reason:
+        return no_update
+    targets = filter_targets(rows, levels or [], statuts or [], float(ratio or 1.0), epci or "")
+    stem = f"communes_a_cibler_{model.departement}" + (f"_epci_{epci}" if epci else "")
+    return dcc.send_bytes(targets_download(rows, targets).encode("utf-8"), f"{stem}.csv")
 
 
 def export_bytes(model: DashboardModel, epci: str, kind: str) -> tuple[bytes, str]:

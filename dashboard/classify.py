@@ -3,6 +3,11 @@
 Classes are encoded as small integers drawn on a *stepped* colourscale (one colour per integer). Why: plotly draws
 a continuous scale fast, while one discrete colour per class is very slow (plotly.py#2633). The three special
 classes come first and have fixed codes, so a legend never confuses « secret », « non disponible » and a true zero.
+
+Honest colours (what officials read on a projector): on every numeric indicator **darker means more** of what the
+legend names, whatever the direction; the hue says which way is good (blues for supply, reds for what the territory
+lacks or suffers, purples for neutral context). Categories get distinct colour-blind-safe colours (Okabe & Ito).
+« Non disponible » is white with a dark outline, never the light grey of the communes outside the territory.
 """
 
 from __future__ import annotations
@@ -28,16 +33,34 @@ CLASS_ZERO = 2
 FIRST_NUMERIC_CLASS = 3
 FIRST_CATEGORY_CLASS = 2
 
-COLOR_ND = "#e6e6e6"
-"""Not available: very light grey (the plain background is white, the neighbours #f4f4f4 with grey borders)."""
+COLOR_ND = "#ffffff"
+"""Not available: white, drawn with :data:`ND_OUTLINE` (the communes outside the territory are light grey #f2f2f2)."""
+ND_OUTLINE = "#333333"
+ND_LINE_WIDTH = 1.8
 COLOR_SECRET = "#8c8c8c"
 """Secret statistique: a neutral mid grey, never a colour of a palette (plotly cannot hatch polygons)."""
 
 YLGNBU = ("#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#253494", "#081d58")
 """ColorBrewer YlGnBu 9 (colour-blind safe, prints in grey as a lightness ramp)."""
 
+YLORRD = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026")
+"""ColorBrewer YlOrRd 9: indicators where more is unfavourable (poverty, distance, gap to France)."""
+PURPLES = ("#fcfbfd", "#efedf5", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#54278f", "#3f007d")
+"""ColorBrewer Purples 9: neutral context (population, density)."""
+SEQUENTIAL = {"hausse_favorable": YLGNBU, "baisse_favorable": YLORRD, "neutre": PURPLES}
+"""Palette by the registry's ``direction``: always light → dark with the value (darker = more)."""
+FIRST_SHADE = {"hausse_favorable": 1, "baisse_favorable": 1, "neutre": 2}
+"""First shade used: the palettes' first steps are near white and would read as « non disponible »."""
+
 OKABE_ITO = ("#D55E00", "#E69F00", "#F0E442", "#56B4E9", "#009E73", "#0072B2", "#CC79A7", "#000000")
 """Okabe & Ito categorical palette (colour-blind safe), ordered from alarming to calm for ordered categories."""
+
+CATEGORY_COLORS: dict[str, dict[str, str]] = {
+    "bonus_statut": {"applicable": "#009E73", "si CTG signée": "#56B4E9", "à confirmer": "#E69F00", "non": "#CC79A7"},
+    "zrr_classee": {"classée": "#009E73", "non classée": "#F0E442"},
+    **{f"eloigne_{kind}": {"oui": "#D55E00", "non": "#56B4E9"} for kind in ("eaje", "alsh", "caf", "france_services")},
+}
+"""Fixed colours of some categories (Okabe & Ito), so two statuses never share a hue; others follow OKABE_ITO."""
 
 MIN_CLASSES = 2
 MAX_CLASSES = 7
@@ -96,14 +119,13 @@ def stepped_colorscale(colors: Sequence[str]) -> list[list]:
     return scale
 
 
-def sequential_palette(n: int, reverse: bool = False) -> tuple[str, ...]:
-    """``n + 1`` colours sampled from YlGnBu, lightest first: the first is for a true zero, the others for classes.
-
-    ``reverse`` (indicator where a low value is favourable) puts the dark end on low values, zero included.
-    """
-    idx = np.round(np.linspace(0, len(YLGNBU) - 1, n + 1)).astype(int)
-    colors = tuple(YLGNBU[i] for i in idx)
-    return colors[::-1] if reverse else colors
+def sequential_palette(n: int, direction: str = "hausse_favorable") -> tuple[str, ...]:
+    """``n + 1`` colours of the direction's palette, lightest first: the first for a true zero, the others for the
+    classes in increasing order (darker = more, for every direction)."""
+    ramp = SEQUENTIAL.get(direction, PURPLES)
+    first = FIRST_SHADE.get(direction, 2)
+    idx = np.round(np.linspace(first, len(ramp) - 1, n + 1)).astype(int)
+    return tuple(ramp[i] for i in idx)
 
 
 JENKS_EXACT_MAX = 400
@@ -149,13 +171,14 @@ def classify_numeric(
     method: str = "quantiles",
     k: int = 5,
     manual: Sequence[float] = (),
-    reverse: bool = False,
+    direction: str = "hausse_favorable",
     decimals: int = 1,
 ) -> Classification:
     """Class code per commune: ``CLASS_ND``, ``CLASS_SECRET``, ``CLASS_ZERO`` (a real 0) or ``3 + class index``.
 
     Breaks are computed on the real non-zero values only: a true zero is its own class « 0 », so a commune with no
-    crèche is never mixed with one that has a few places.
+    crèche is never mixed with one that has a few places. Whole-number data (counts) get whole-number classes read
+    « 1 », « 2 – 3 », « 4 – 30 ».
     """
     vals = np.asarray(values, dtype=float)
     st = np.asarray(states, dtype=object)
@@ -166,11 +189,14 @@ def classify_numeric(
     codes[st == "secret"] = CLASS_SECRET
     codes[zero] = CLASS_ZERO
     breaks: tuple[float, ...] = ()
+    whole = bool(positive.any()) and bool(np.all(vals[positive] == np.round(vals[positive])))
     if positive.any():
         breaks = compute_breaks(vals[positive], method, k, manual)
+        if whole:
+            breaks = tuple(sorted({float(np.floor(b)) for b in breaks if b >= vals[positive].min()}))
         index = np.searchsorted(np.asarray(breaks), vals[positive], side="left")
         codes[positive] = FIRST_NUMERIC_CLASS + np.minimum(index, len(breaks) - 1)
-    palette = sequential_palette(max(len(breaks), 1), reverse=reverse)
+    palette = sequential_palette(max(len(breaks), 1), direction)
     colors = (COLOR_ND, COLOR_SECRET, palette[0], *palette[1 : len(breaks) + 1])
     bins = [
         LegendBin(CLASS_ND, MISSING_TEXT, COLOR_ND),
@@ -180,18 +206,30 @@ def classify_numeric(
     lower = float(vals[positive].min()) if positive.any() else 0.0
     for i, upper in enumerate(breaks):
         low = lower if i == 0 else breaks[i - 1]
-        if i > 0:
-            label = f"plus de {format_number(low, decimals)} à {format_number(upper, decimals)}"
-        elif low == upper:
-            label = format_number(upper, decimals)
-        else:
-            label = f"de {format_number(low, decimals)} à {format_number(upper, decimals)}"
-        bins.append(LegendBin(FIRST_NUMERIC_CLASS + i, label, colors[FIRST_NUMERIC_CLASS + i]))
+        bins.append(
+            LegendBin(FIRST_NUMERIC_CLASS + i, _label(i, low, upper, whole, decimals), colors[FIRST_NUMERIC_CLASS + i])
+        )
     return Classification(codes=tuple(int(c) for c in codes), bins=tuple(bins), colors=colors, breaks=breaks)
 
 
-def classify_category(values: Sequence[object], states: Sequence[str], categories: Sequence[str]) -> Classification:
-    """Class code per commune for an ordered category indicator (e.g. P1, P2, P3 vigilance, couvert)."""
+def _label(i: int, low: float, upper: float, whole: bool, decimals: int) -> str:
+    """Legend text of class ``i`` covering ``(low, upper]`` (``[low, upper]`` for the first class)."""
+    if whole:
+        first = int(low) if i == 0 else int(low) + 1
+        last = int(upper)
+        return str(first) if first == last else f"{format_number(first, 0)} – {format_number(last, 0)}"
+    if i > 0:
+        return f"plus de {format_number(low, decimals)} à {format_number(upper, decimals)}"
+    if low == upper:
+        return format_number(upper, decimals)
+    return f"de {format_number(low, decimals)} à {format_number(upper, decimals)}"
+
+
+def classify_category(
+    values: Sequence[object], states: Sequence[str], categories: Sequence[str], indicator: str = ""
+) -> Classification:
+    """Class code per commune for an ordered category indicator (e.g. P1, P2, P3 vigilance, couvert); colours from
+    :data:`CATEGORY_COLORS` for ``indicator`` when fixed there, else Okabe & Ito in category order."""
     st = np.asarray(states, dtype=object)
     index = {cat: FIRST_CATEGORY_CLASS + i for i, cat in enumerate(categories)}
     codes = []
@@ -202,7 +240,8 @@ def classify_category(values: Sequence[object], states: Sequence[str], categorie
             codes.append(index[value])
         else:
             codes.append(CLASS_ND)
-    palette = tuple(OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(categories)))
+    fixed = CATEGORY_COLORS.get(indicator, {})
+    palette = tuple(fixed.get(cat, OKABE_ITO[i % len(OKABE_ITO)]) for i, cat in enumerate(categories))
     colors = (COLOR_ND, COLOR_SECRET, *palette)
     bins = [LegendBin(CLASS_ND, MISSING_TEXT, COLOR_ND), LegendBin(CLASS_SECRET, SECRET_TEXT, COLOR_SECRET)]
     bins += [LegendBin(index[cat], cat, colors[index[cat]]) for cat in categories]

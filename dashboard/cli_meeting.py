@@ -1,4 +1,4 @@
-"""Partnership-meeting commands of ``ctg-carto``: ``simulate`` and ``export fiche``.
+"""Partnership-meeting commands of ``ctg-carto``: ``simulate``, ``export fiche`` and ``export cibles``.
 
 Hooked into ``dashboard/cli.py`` by ``register(sub)`` at the end of ``build_parser`` (after the ``export`` group
 exists, so ``fiche`` joins it). Heavy modules are imported inside the commands, as in ``cli.py``.
@@ -92,6 +92,31 @@ def cmd_export_fiche(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export_cibles(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the ranked « communes à cibler » (CSV for French spreadsheets, with its parameters beside it)."""
+    from dataclasses import replace
+
+    from indicators.targets import TargetFilter, compute_targets, write_targets_csv
+
+    loaded = _load(args, settings)
+    if loaded is None:
+        return 2
+    _, ind = loaded
+    filt = TargetFilter.default(ind, args.epci or "")
+    if args.epci and args.epci not in ind.epci.values.index:
+        _say(f"Erreur : EPCI « {args.epci} » absent du bundle")
+        return 1
+    if args.niveaux:
+        filt = replace(filt, niveaux=tuple(n.strip() for n in args.niveaux.split(",") if n.strip()))
+    targets = compute_targets(ind, filt)
+    write_targets_csv(ind, targets, filt, Path(args.out))
+    flag = "  [DONNÉES FICTIVES]" if ind.synthetic else ""
+    if targets.reason:
+        _say(f"Liste vide : {targets.reason}")
+    _say(f"écrit : {args.out} ({len(targets.table)} commune(s), classées par {targets.ranked_by}){flag}")
+    return 0
+
+
 def _export_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The sub-commands of ``export`` (created when ``cli.py`` has not defined the group)."""
     export = subparsers.choices.get("export")
@@ -124,3 +149,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fiche.add_argument("--out", help="fichier PDF à écrire (avec --epci ou --commune)")
     fiche.add_argument("--bundle", help="répertoire du bundle (par défaut CTG_CARTO_BUNDLE)")
     fiche.set_defaults(func=cmd_export_fiche)
+
+    cibles = _export_group(subparsers).add_parser(
+        "cibles", help="communes à cibler (CSV classé, filtres des paramètres)"
+    )
+    cibles.add_argument("--out", required=True, help="fichier CSV à écrire (séparateur « ; », virgule décimale)")
+    cibles.add_argument("--epci", help="code SIREN d'un EPCI (par défaut tout le territoire)")
+    cibles.add_argument("--niveaux", help="niveaux retenus, séparés par des virgules (par défaut ceux des paramètres)")
+    cibles.add_argument("--bundle", help="répertoire du bundle (par défaut CTG_CARTO_BUNDLE)")
+    cibles.set_defaults(func=cmd_export_cibles)

@@ -22,8 +22,10 @@ import pandas as pd
 
 from dashboard.format import NBSP, format_number, format_value
 from geodata.bundle import Bundle
+from indicators.bonus import BONUS_STATUTS, STATUT_A_CONFIRMER, STATUT_APPLICABLE, STATUT_SI_CTG
 from indicators.compute import Indicators
 from indicators.registry import REGISTRY
+from indicators.targets import RANK_CHILDREN, TargetFilter, compute_targets
 
 CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "fiche.css"
 LAMBERT93 = "EPSG:2154"
@@ -57,6 +59,8 @@ KEY_FIGURES = (
     "evs_nb",
     "france_services_nb",
     "caf_accueils_nb",
+    "acces_eaje",
+    "acces_eaje_hab",
     "distance_eaje_km",
     "part_pop_loin_eaje",
     "med_niveau_vie",
@@ -412,15 +416,21 @@ def build_key_figures(ind: Indicators, terr: Territory) -> str:
     if terr.level == "commune" and terr.epci_code:
         cols.append(("epci", terr.epci_code, "EPCI"))
     cols.append(("departement", terr.departement, "Département"))
-    cols.append(("france", "FR", "France"))
+    keys = [k for k in KEY_FIGURES if k in ind.available and k in REGISTRY]
+    # France only where an official national figure exists (with its source and year, in the notes); the column is
+    # dropped when there is none, and its cell left empty on the other rows.
+    national = {k for k in keys if k in ind.france.states.columns and ind.france.states.at["FR", k] == "valeur"}
+    if national:
+        cols.append(("france", "FR", "France"))
     head = "".join(f'<th class="num">{e(name)}</th>' for _, _, name in cols)
     rows, notes = [], []
-    for key in KEY_FIGURES:
-        if key not in ind.available or key not in REGISTRY:
-            continue
+    for key in keys:
         spec = REGISTRY[key]
         unit = f" ({e(spec.unit)})" if spec.unit and spec.unit not in {"%", "km", "€"} else ""
-        cells = "".join(_cell(ind, level, key, code) for level, code, _ in cols)
+        cells = "".join(
+            _cell(ind, level, key, code) if level != "france" or key in national else '<td class="num"></td>'
+            for level, code, _ in cols
+        )
         rows.append(f"<tr><th>{e(spec.label)}{unit}</th>{cells}</tr>")
         for level, code, name in cols:
             res = ind.level(level)
@@ -519,30 +529,28 @@ def _zonage_lines(ind: Indicators, bundle: Bundle, terr: Territory) -> list[str]
 
 
 def _bonus_block(ind: Indicators, terr: Territory) -> str:
+    """The bonus in the words of every view: one sentence for a commune, communes per status for an EPCI."""
     bonus = ind.bonus().reindex(list(terr.communes))
     if terr.level == "commune":
         r = bonus.iloc[0]
-        amount = r["montant"]
-        if r["applicable"] == "oui" and amount == amount:
-            head = f"{e(r['tranche'])} — {e(format_number(amount, 0))}{NBSP}€ par place nouvelle et par an"
-        elif r["applicable"] == "oui":
-            head = f"{e(r['tranche'])} — montant selon richesse"
-        elif r["applicable"] == "non":
-            head = f"Non applicable (aucune CTG signée) — tranche si CTG signée : {e(r['tranche'])}"
+        missing = f'<p class="motif">Ce qui manque : {e(r["manque"])}</p>' if r["manque"] else ""
+        return f'<p class="big">{e(r["resume"])}</p>{missing}<p class="motif">{e(r["motif"])}</p>'
+    items = ""
+    for statut in BONUS_STATUTS:
+        rows = bonus[bonus["statut"] == statut]
+        if not len(rows):
+            continue
+        amounts = rows["montant"].dropna()
+        if statut in (STATUT_APPLICABLE, STATUT_SI_CTG) and len(amounts):
+            low, high = e(format_number(amounts.min(), 0)), e(format_number(amounts.max(), 0))
+            span = f" — {low}{NBSP}€" if low == high else f" — de {low} à {high}{NBSP}€"
+            span += " par place nouvelle et par an"
+        elif statut == STATUT_A_CONFIRMER:
+            span = f" — {e(format_number(rows['montant_min'].min(), 0))} à "
+            span += f"{e(format_number(rows['montant_max'].max(), 0))}{NBSP}€ selon des données manquantes"
         else:
-            head = f"CTG inconnue — tranche {e(r['tranche'])}"
-        flag = ' <span class="flag">à confirmer</span>' if bool(r["a_confirmer"]) else ""
-        return f'<p class="big">{head}{flag}</p><p class="motif">{e(r["motif"])}</p>'
-    counts = bonus.groupby(["applicable", "tranche"]).size()
-    status = {"oui": "CTG signée", "non": "sans CTG signée", "CTG inconnue": "CTG inconnue"}
-    items = "".join(
-        f"<li>{e(status.get(a, a))} — tranche {e(t)} : {int(c)} commune(s)</li>" for (a, t), c in counts.items()
-    )
-    amounts = bonus.loc[(bonus["applicable"] == "oui") & bonus["montant"].notna(), "montant"]
-    if len(amounts):
-        low, high = e(format_number(amounts.min(), 0)), e(format_number(amounts.max(), 0))
-        span = f"{low}{NBSP}€" if low == high else f"de {low} à {high}{NBSP}€ selon la commune"
-        items += f"<li>Bonus applicable : {span} par place nouvelle et par an</li>"
+            span = " — 0 € (CTG non signée)"
+        items += f"<li>{e(statut)} : {len(rows)} commune(s){span}</li>"
     return f'<ul class="compact">{items}</ul>'
 
 
@@ -571,16 +579,7 @@ def build_communes_table(ind: Indicators, terr: Territory) -> str:
             v.at[code, "eaje_places"] if st.at[code, "eaje_places"] == "valeur" else None, st.at[code, "eaje_places"], 0
         )
         level = v.at[code, "sous_dotation"]
-        b = bonus.loc[code]
-        amount = b["montant"]
-        if b["applicable"] == "oui" and amount == amount:
-            bonus_text = f"{b['tranche']} · {format_number(amount, 0)}{NBSP}€"
-        elif b["applicable"] == "non":
-            bonus_text = f"sans CTG ({b['tranche']})"
-        else:
-            bonus_text = f"{b['applicable']} ({b['tranche']})"
-        if bool(b["a_confirmer"]):
-            bonus_text += " *"
+        bonus_text = str(bonus.at[code, "resume"])
         rows.append(
             f"<tr><td>{e(ind.names['commune'].get(code, code))}</td>"
             f'<td class="num">{e(format_value(v.at[code, "population"], st.at[code, "population"], 0))}</td>'
@@ -590,8 +589,36 @@ def build_communes_table(ind: Indicators, terr: Territory) -> str:
     return (
         '<table class="communes"><thead><tr><th>Commune</th>'
         f'<th class="num">Population ({e(ind.population_label)})</th>'
-        '<th class="num">Places EAJE</th><th>Sous-dotation</th><th>Bonus territoire (€/place/an)</th></tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table><p class="muted">* montant ou tranche à confirmer.</p>'
+        '<th class="num">Places EAJE</th><th>Sous-dotation</th><th>Bonus territoire par place nouvelle</th></tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def build_targets_block(ind: Indicators, terr: Territory, limit: int = 10) -> str:
+    """EPCI fiche: the first communes à cibler of the territory (default filters of the parameters)."""
+    filt = TargetFilter.default(ind, terr.code)
+    targets = compute_targets(ind, filt)
+    if targets.reason:
+        return f'<p class="muted">Liste non disponible : {e(targets.reason)}.</p>'
+    table = targets.table.head(limit)
+    if not len(table):
+        return '<p class="muted">Aucune commune ne réunit les critères retenus.</p>'
+    children = targets.ranked_by == RANK_CHILDREN
+    head = "Enfants sans place accessible" if children else "Places à créer"
+    rows = "".join(
+        f'<tr><td class="num">{int(r.rang)}</td><td>{e(r.commune)}</td><td>{e(r.niveau)}</td>'
+        f'<td class="num">{e(format_number(r.acces, 1))}</td>'
+        f'<td class="num">{e(format_number(r.enfants_sans_place if children else r.places_a_creer, 0))}</td>'
+        f"<td>{e(r.bonus)}</td></tr>"
+        for r in table.itertuples(index=False)
+    )
+    levels = ", ".join(filt.niveaux)
+    return (
+        f'<p class="muted">Niveaux {e(levels)}, accessibilité EAJE sous le niveau du département, classées par '
+        f"{e(targets.ranked_by)} ({len(targets.table)} commune(s) ; {limit} premières).</p>"
+        '<table class="communes"><thead><tr><th class="num">Rang</th><th>Commune</th><th>Niveau</th>'
+        f'<th class="num">Accessibilité EAJE</th><th class="num">{e(head)}</th><th>Bonus territoire</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table>"
     )
 
 
@@ -599,7 +626,7 @@ def _layers_used(ind: Indicators, bundle: Bundle) -> list[str]:
     used: list[str] = []
     keys = [k for k in KEY_FIGURES if k in REGISTRY] + [
         "sous_dotation",
-        "bonus_tranche",
+        "bonus_statut",
         "zrr_classee",
         "frr_classement",
     ]
@@ -700,6 +727,7 @@ def build_fiche_html(
     zonages = "".join(f"<li>{line}</li>" for line in _zonage_lines(ind, bundle, terr))
     communes_block = (
         f'<section class="break-before"><h2>Communes du territoire</h2>{build_communes_table(ind, terr)}</section>'
+        f"<section><h2>Communes à cibler</h2>{build_targets_block(ind, terr)}</section>"
         if terr.level == "epci"
         else ""
     )
@@ -735,9 +763,16 @@ def build_fiche_html(
 barème du bonus territoire {e(p.bareme.annee)} ({e(p.bareme.source)}), {e(format_number(p.bareme.montant_min, 0))} à
 {e(format_number(p.bareme.montant_max, 0))}{NBSP}€ par place ;
 taux de couverture France {e(format_number(p.tx_global_france))}{NBSP}%
-({e(p.tx_france_source)}). Sous-dotation : règle domain.md §5.3 ; distances à vol d'oiseau depuis la mairie.</p>
+({e(p.tx_france_source)}). Sous-dotation : {e(ind.rules.get("sous_dotation", ""))}.
+{e(_access_rule(ind))} Distances à vol d'oiseau depuis la mairie.</p>
 </section>
 </body></html>"""
+
+
+def _access_rule(ind: Indicators) -> str:
+    """The accessibility method with its parameters (one sentence), or nothing without EAJE extract."""
+    acc = ind.access.get("eaje")
+    return f"Accessibilité : {ind.rules.get(acc.indicator, '')}." if acc is not None else ""
 
 
 def _css_string(text: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.classify import Classification
+from dashboard.classify import CLASS_ND, ND_LINE_WIDTH, ND_OUTLINE, Classification
 from dashboard.format import escape_text, format_value
 from dashboard.model import ZONE_COLORS, DashboardModel
 from dashboard.state import ViewState
@@ -32,9 +32,11 @@ def trace_keys(model: DashboardModel) -> list[str]:
     keys = []
     if "contexte" in model.geo:
         keys.append("contexte")
-    keys.append("communes")
+    keys += ["communes", "nd"]
     keys += [name for name in ("qpv2015", "qpv2024") if name in model.geo]
     keys += [name for name in ("zrr", "zrr_sortante", "frr", "ctg") if name in model.zones]
+    if not model.layer_reason("cibles"):
+        keys.append("cibles")
     keys += ["epci", "departement", "selection"]
     keys += [f"pt:{layer.spec.key}" for layer in model.point_layers]
     return keys
@@ -87,10 +89,10 @@ def hovertemplate(model: DashboardModel, indicator: str) -> str:
     unit = f" ({escape_text(meta.unit)})" if meta.unit else ""
     column = 0 if compact_hover(model) else list(model.columns).index(indicator)
     extra = ""
-    if indicator == "sous_dotation" and "bonus_montant" in model.columns and not compact_hover(model):
-        # The under-served map answers « and what would the CAF pay here? » on hover (bonus per new place).
-        bonus = list(model.columns).index("bonus_montant")
-        extra = f"<br>Bonus territoire (place nouvelle) : %{{customdata[{bonus}]}} €"
+    if indicator == "sous_dotation" and "bonus_statut" in model.columns and not compact_hover(model):
+        # The under-served map answers « and what would the CAF pay here? » on hover, in the words of every view.
+        bonus = list(model.columns).index("bonus_statut")
+        extra = f"<br>Bonus territoire : %{{customdata[{bonus}]}}"
     return f"<b>%{{text}}</b><br>{escape_text(meta.label)}{unit} : %{{customdata[{column}]}}{extra}<extra></extra>"
 
 
@@ -125,15 +127,34 @@ def choropleth_values(model: DashboardModel, indicator: str, classes: Classifica
     return values
 
 
+_TOGGLED = frozenset({"epci", "qpv2015", "qpv2024", "zrr", "zrr_sortante", "frr", "ctg", "cibles"})
+"""Traces shown only when their layer is chosen (the others are always drawn)."""
+
+
 def layer_visibility(model: DashboardModel, layers: Sequence[str]) -> dict[int, bool]:
     """Trace index → visible, for every toggleable trace."""
     chosen = set(layers)
     visible = {}
     for i, key in enumerate(trace_keys(model)):
         name = key.removeprefix("pt:")
-        if key.startswith("pt:") or key in {"epci", "qpv2015", "qpv2024", "zrr", "zrr_sortante", "frr", "ctg"}:
+        if key.startswith("pt:") or key in _TOGGLED:
             visible[i] = name in chosen
     return visible
+
+
+def nd_codes(model: DashboardModel, classes: Classification) -> list[str]:
+    """Communes « non disponible » for these classes: outlined in dark grey over their white fill, so they never look
+    like the light grey communes outside the territory (a short list: the patch stays small)."""
+    return [code for code, c in zip(model.codes, classes.codes, strict=True) if c == CLASS_ND]
+
+
+def initial_target_codes(model: DashboardModel, epci: str) -> list[str]:
+    """Communes of the default « à cibler » filters (what the list shows on page load)."""
+    from dashboard.targets_view import filter_targets
+
+    rows = model.targets
+    targets = filter_targets(rows, rows.default_levels, rows.default_statuts, rows.default_ratio, epci)
+    return [str(c) for c in targets.table["code"]]
 
 
 def _outline(url: str, ids: Sequence[str], color: str, width: float, name: str, visible: bool) -> go.Choroplethmap:
@@ -186,6 +207,12 @@ def build_map_figure(model: DashboardModel, state: ViewState, classes: Classific
                     **{"customdata": hover_matrix(model, state.indicator), **values},
                 )
             )
+        elif key == "nd":
+            codes = nd_codes(model, classes)
+            traces.append(_outline(model.geo_url("communes"), codes, ND_OUTLINE, ND_LINE_WIDTH, "Non disponible", True))
+        elif key == "cibles":
+            codes = initial_target_codes(model, state.epci)
+            traces.append(_outline(model.geo_url("communes"), codes, ZONE_COLORS["cibles"], 3.2, key, shown))
         elif key in {"qpv2015", "qpv2024"}:
             traces.append(_outline(model.geo_url(key), model.geo_ids[key], ZONE_COLORS[key], 2.2, key, shown))
         elif key in {"zrr", "zrr_sortante", "frr", "ctg"}:

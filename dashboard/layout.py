@@ -8,6 +8,7 @@ from dash.development.base_component import Component
 from dashboard import ids
 from dashboard.classify import MAX_CLASSES, MIN_CLASSES, Classification
 from dashboard.components import (
+    class_controls_hidden,
     commune_options,
     indicator_options,
     make_commune_card,
@@ -17,13 +18,14 @@ from dashboard.components import (
     make_sources_panel,
     make_summary,
     make_table,
+    make_targets_section,
     method_options,
 )
 from dashboard.donnees import make_nav
 from dashboard.figures import build_map_figure
 from dashboard.model import ZONE_LAYERS, DashboardModel
 from dashboard.presentation_callbacks import make_meeting_toolbar, make_presentation_bar, make_print_caption
-from dashboard.state import ViewState
+from dashboard.state import ViewState, default_indicator
 
 SYNTHETIC_TEXT = "Données fictives"
 
@@ -51,12 +53,26 @@ def _field(label: str, control: Component, target: str, hint: str = "") -> html.
 
 def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
     """Left column: indicator, classification, territory filters, layers."""
-    zone_options = [
-        {"label": label, "value": key} for key, label in ZONE_LAYERS.items() if key in model.zones or key in model.geo
-    ]
+    zone_options = []
+    for key, label in ZONE_LAYERS.items():
+        reason = model.layer_reason(key)
+        # A layer without data stays in the list, disabled, with its reason (never drawn empty with a count).
+        zone_options.append(
+            {"label": f"{label} — indisponible : {reason}", "value": key, "disabled": True}
+            if reason
+            else {"label": label, "value": key}
+        )
     point_options = [
-        {"label": f"{layer.spec.label} ({len(layer.lon)})", "value": layer.spec.key} for layer in model.point_layers
+        {"label": f"{layer.spec.label} ({len(layer.lon)})", "value": layer.spec.key}
+        if layer.lon
+        else {
+            "label": f"{layer.spec.label} — indisponible : aucune structure",
+            "value": layer.spec.key,
+            "disabled": True,
+        }
+        for layer in model.point_layers
     ]
+    drawable = model.drawable_layers()
     epci_options = [{"label": "Tout le département", "value": ""}] + [
         {"label": name, "value": code} for code, name in model.epci_names.items() if code in model.bounds
     ]
@@ -69,7 +85,7 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                 dcc.Dropdown(
                     id=ids.INDICATOR_DROPDOWN,
                     options=indicator_options(model),
-                    value=state.indicator if state.indicator in available else next(iter(model.columns), None),
+                    value=state.indicator if state.indicator in available else default_indicator(model.columns),
                     clearable=False,
                     searchable=True,
                 ),
@@ -104,7 +120,10 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                         "Séparés par « ; », utilisés avec « Seuils manuels ».",
                     ),
                     html.P(id=ids.BREAKS_ERROR, className="error", role="alert"),
-                ]
+                ],
+                id=ids.CLASS_CONTROLS,
+                # Method, number of classes and breaks mean nothing for a categorical indicator: hidden there.
+                hidden=class_controls_hidden(model, state.indicator),
             ),
             _field(
                 "Territoire (EPCI)",
@@ -131,7 +150,9 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                     dcc.Checklist(
                         id=ids.POINT_LAYERS,
                         options=point_options,
-                        value=[k for k in state.layers if any(o["value"] == k for o in point_options)],
+                        value=[
+                            k for k in state.layers if k in drawable and any(o["value"] == k for o in point_options)
+                        ],
                     ),
                     html.P("Aucune couche de structures dans ce bundle.", className="muted")
                     if not point_options
@@ -144,7 +165,7 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                     dcc.Checklist(
                         id=ids.ZONE_LAYERS,
                         options=zone_options,
-                        value=[k for k in state.layers if any(o["value"] == k for o in zone_options)],
+                        value=[k for k in state.layers if k in drawable and any(o["value"] == k for o in zone_options)],
                     ),
                 ]
             ),
@@ -245,6 +266,7 @@ def build_layout(model: DashboardModel, state: ViewState, classes: Classificatio
                 ],
                 className="table-section",
             ),
+            make_targets_section(model, state.epci),
             html.Section(make_sources_panel(model), id=ids.SOURCES_PANEL, className="sources"),
         ],
         className="page",

@@ -20,6 +20,7 @@ import pandas as pd
 
 from dashboard.classify import Classification, classify_category, classify_numeric
 from dashboard.format import THOUSANDS, escape_text, format_number, format_value
+from dashboard.targets_view import build_target_rows
 from geodata.communes import caf_name
 
 GEO_NAMES = ("communes", "epci", "departement", "contexte", "qpv2015", "qpv2024")
@@ -135,6 +136,7 @@ ZONE_LAYERS: dict[str, str] = {
     "zrr_sortante": "ZRR 2017 : communes sortantes (effets maintenus, non classées)",
     "frr": "FRR 2025 : communes classées",
     "ctg": "CTG signée (extrait Caf) : communes couvertes",
+    "cibles": "Communes à cibler (filtres de la liste)",
 }
 """Toggleable zone layers: key → French label (the vintage is in the label)."""
 
@@ -146,6 +148,7 @@ ZONE_COLORS = {
     "zrr_sortante": "#D55E00",
     "frr": "#E69F00",
     "ctg": "#0072B2",
+    "cibles": "#5E2B97",
 }
 
 
@@ -208,6 +211,8 @@ class DashboardModel:
     registry: Mapping[str, Any]
     columns: dict[str, IndicatorColumn]
     """Mappable indicators (numeric and category), in registry order."""
+    companions: dict[str, IndicatorColumn]
+    """Indicators kept for exports only (registry ``carte=False``: the bonus amount, shares of 0 or 100 %)."""
     texts: dict[str, tuple[str, ...]]
     """Free-text indicators (``kind == "texte"``, e.g. the reason of a bonus tranche): shown in the card only."""
     point_layers: tuple[PointLayer, ...]
@@ -236,6 +241,10 @@ class DashboardModel:
     """What the build changed or could not do (moved points, rebuilt or absent polygons…), for the sources panel."""
     territory: Any = None
     """Names that follow the built département (:class:`Territory`)."""
+    targets: Any = None
+    """Every candidate commune à cibler, ranked (:class:`dashboard.targets_view.TargetRows`), or None."""
+    rules: Mapping[str, str] = field(default_factory=dict)
+    """Indicator id → its rule with the parameter values (shown under the legend)."""
 
     @property
     def available(self) -> tuple[str, ...]:
@@ -265,6 +274,37 @@ class DashboardModel:
         # Built once per model: hashing the codes tuple on every lookup cost O(communes) per callback.
         return {code: i for i, code in enumerate(self.codes)}
 
+    def layer_reason(self, key: str) -> str:
+        """Why the zone layer ``key`` cannot be drawn, in French (``""`` when it can): a layer without data is offered
+        disabled with this reason, never drawn empty."""
+        if key == "epci":
+            return "" if "epci" in self.geo else "limites absentes"
+        if key in {"qpv2015", "qpv2024"}:
+            if key in self.geo:
+                return ""
+            return (
+                "périmètres absents du bundle (liste des quartiers seulement)"
+                if key in self.zones
+                else "couche absente"
+            )
+        if key in {"zrr", "frr", "ctg"}:
+            if key not in self.zones:
+                return "couche absente du bundle"
+            return "" if self.zones[key] else "aucune commune concernée"
+        if key == "cibles":
+            rows = self.targets
+            if rows is None:
+                return "non calculé pour ce bundle"
+            if rows.reason:
+                return rows.reason
+            return "" if len(rows.table) else "aucune commune candidate"
+        return "couche inconnue"
+
+    def drawable_layers(self) -> set[str]:
+        """Keys of the point and zone layers this bundle can draw."""
+        zones = {key for key in ZONE_LAYERS if not self.layer_reason(key)}
+        return {layer.spec.key for layer in self.point_layers if layer.lon} | zones
+
     def classification(self, indicator: str, method: str, k: int, breaks: tuple[float, ...]) -> Classification:
         """Classes of an indicator (cached: 226 values are fast, but a meeting clicks the same views again)."""
         return _classify(self, indicator, method, k, breaks)
@@ -274,11 +314,10 @@ class DashboardModel:
 def _classify(model: DashboardModel, indicator: str, method: str, k: int, breaks: tuple[float, ...]) -> Classification:
     col = model.columns[indicator]
     if getattr(col.meta, "kind", "numeric") == "category":
-        return classify_category(col.values, col.states, tuple(col.meta.categories))
-    reverse = getattr(col.meta, "direction", "") == "baisse_favorable"
-    return classify_numeric(
-        np.asarray(col.values, dtype=float), col.states, method, k, breaks, reverse, getattr(col.meta, "decimals", 1)
-    )
+        return classify_category(col.values, col.states, tuple(col.meta.categories), indicator)
+    direction = getattr(col.meta, "direction", "neutre")
+    decimals = getattr(col.meta, "decimals", 1)
+    return classify_numeric(np.asarray(col.values, dtype=float), col.states, method, k, breaks, direction, decimals)
 
 
 def _aligned(frame: pd.DataFrame | None, codes: list[str], column: str, fill: Any) -> list[Any]:
@@ -288,13 +327,24 @@ def _aligned(frame: pd.DataFrame | None, codes: list[str], column: str, fill: An
     return [fill if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in series.tolist()]
 
 
-def build_columns(indicators: Any, registry: Mapping[str, Any], codes: list[str]) -> dict[str, IndicatorColumn]:
-    """Commune values, states and display text of every available indicator, in registry order."""
+DETAIL_TEXTS = {"bonus_statut": "bonus_resume", "sous_dotation": "sous_dotation_motif"}
+"""Category indicator → the text indicator that explains it in one sentence (table column « Détail »)."""
+SAID_AS = {"bonus_statut": "bonus_resume"}
+"""Category indicator shown (hover, card) as its sentence rather than its bare category."""
+
+
+def build_columns(
+    indicators: Any, registry: Mapping[str, Any], codes: list[str], mapped: bool = True
+) -> dict[str, IndicatorColumn]:
+    """Commune values, states and display text of every available indicator, in registry order: those drawn on the
+    map (``mapped``), else their companions (``carte=False``: exports only)."""
     result = indicators.commune
     columns: dict[str, IndicatorColumn] = {}
     year = getattr(indicators, "population_label", "")
     for ind_id, meta in registry.items():
         if ind_id not in indicators.available or getattr(meta, "kind", "numeric") not in {"numeric", "category"}:
+            continue
+        if bool(getattr(meta, "carte", True)) != mapped:
             continue
         if ind_id == "population" and year and dataclasses.is_dataclass(meta):
             # The legend, the picker and the card name the population's year (« Population municipale 2023 »).
@@ -304,9 +354,11 @@ def build_columns(indicators: Any, registry: Mapping[str, Any], codes: list[str]
         states = [str(s) for s in _aligned(result.states, codes, ind_id, "nd")]
         notes = [str(n) for n in _aligned(result.notes, codes, ind_id, "")]
         if category:
+            # The bonus status is said in its full sentence (status and amount) wherever it is displayed.
+            said = _aligned(result.values, codes, SAID_AS[ind_id], "") if ind_id in SAID_AS else [""] * len(codes)
             display = [
-                str(v) if s == "valeur" and v != "" else format_value(None, s)
-                for v, s in zip(values, states, strict=True)
+                (str(said[i]) or str(v)) if s == "valeur" and v != "" else format_value(None, s)
+                for i, (v, s) in enumerate(zip(values, states, strict=True))
             ]
             values = [str(v) for v in values]
         else:
@@ -577,6 +629,7 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         indicators=indicators,
         registry=registry,
         columns=build_columns(indicators, registry, codes),
+        companions=build_columns(indicators, registry, codes, mapped=False),
         texts=build_texts(indicators, registry, codes),
         point_layers=tuple(points),
         zones=zones,
@@ -601,4 +654,6 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         },
         data_notes=_data_notes(manifest),
         territory=build_territory(bundle, codes, names, population),
+        targets=build_target_rows(indicators),
+        rules=dict(getattr(indicators, "rules", {}) or {}),
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from dashboard.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 from dashboard.format import parse_breaks
-from dashboard.model import ZONE_LAYERS, DashboardModel
+from dashboard.model import DashboardModel
 from dashboard.state import DEFAULT_LAYERS, ViewState, to_search
 
 FORMAT = "ctg-carto-sequence"
@@ -53,9 +53,7 @@ class SequenceError(ValueError):
 
 
 def _layer_keys(model: DashboardModel) -> set[str]:
-    return {layer.spec.key for layer in model.point_layers} | {
-        key for key in ZONE_LAYERS if key in model.zones or key in model.geo
-    }
+    return model.drawable_layers()
 
 
 def default_sequence(

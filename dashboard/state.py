@@ -18,6 +18,19 @@ from urllib.parse import parse_qs, urlencode
 from dashboard.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 
 DEFAULT_INDICATOR = "eaje_places_100_moins3"
+FALLBACK_INDICATORS = (DEFAULT_INDICATOR, "acces_eaje", "acces_eaje_hab", "sous_dotation", "bonus_statut")
+"""First view when the URL names none: places per child, else accessibility (per child, else per inhabitant), else
+the under-served levels, else the bonus status; never a raw count chosen by default."""
+
+
+def default_indicator(available: Collection[str]) -> str | None:
+    """The indicator shown first for a bundle offering ``available`` (in registry order)."""
+    for key in FALLBACK_INDICATORS:
+        if key in available:
+            return key
+    return next(iter(available), None)
+
+
 DEFAULT_LAYERS = ("eaje", "france_services", "qpv", "epci")
 
 

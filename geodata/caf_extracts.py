@@ -1,4 +1,4 @@
-"""CAF extract templates: the layers only the Caf holds (crèches, ALSH, centres sociaux/EVS, accueils, CTG).
+"""CAF extract templates: the layers only the Caf holds (crèches, ALSH, centres sociaux/EVS, accueils, CTG, demand).
 
 A Caf adviser fills one template per layer (CSV ``;`` UTF-8 or the first sheet of an XLSX, French column names,
 decimal comma accepted; see ``docs/caf_extracts.md``) and drops it in the CAF directory. Each template is one
@@ -102,8 +102,8 @@ class Column:
     key: str
     """Output column (``docs/bundle.md``); empty for columns that are read but not kept."""
     kind: str
-    """``texte``, ``identifiant``, ``code_commune``, ``code``, ``entier``, ``oui_non``, ``choix``, ``coordonnee``,
-    ``date``."""
+    """``texte``, ``identifiant``, ``code_commune``, ``code``, ``entier``, ``nombre`` (decimal ≥ 0), ``oui_non``,
+    ``choix``, ``coordonnee``, ``date``."""
     description: str
     example: str
     mandatory: bool = False
@@ -700,7 +700,50 @@ CTG = Template(
     ),
 )
 
-TEMPLATES: tuple[Template, ...] = (EAJE, ALSH, CENTRES_SOCIAUX, ACCUEILS, CTG)
+DEMANDE = Template(
+    id="caf_demande",
+    stem="demande",
+    title="Demande par commune (enfants couverts, taux de couverture) — extrait Caf",
+    dataset="Enfants couverts par la Caf par tranche d'âge et taux de couverture communal (suivi interne Caf)",
+    columns=(
+        _CODE_COMMUNE,
+        _COMMUNE,
+        Column(
+            "Enfants couverts de moins de 3 ans",
+            "enfants_0_2",
+            "entier",
+            "enfants de 0 à 2 ans des familles allocataires de la commune (entier ≥ 0) ; sert de demande quand le "
+            "recensement Insee par âge n'est pas importé",
+            "3150",
+        ),
+        Column(
+            "Enfants couverts de 3 à 10 ans",
+            "enfants_3_10",
+            "entier",
+            "enfants de 3 à 10 ans des familles allocataires (entier ≥ 0)",
+            "9800",
+        ),
+        Column(
+            "Taux de couverture global (%)",
+            "taux_couverture",
+            "nombre",
+            "taux de couverture global communal calculé par la Caf (places pour 100 enfants de moins de 3 ans) ; "
+            "vide si inconnu (la Cnaf ne publie que les communes de plus de 10 000 habitants)",
+            "48,5",
+            present=False,
+        ),
+        _DATE_EXTRACTION,
+    ),
+    output=("code_commune", "enfants_0_2", "enfants_3_10", "taux_couverture"),
+    points=False,
+    example_rows=(
+        ("66136", "Perpignan", "3150", "9800", "48,5", "31/03/2025"),
+        ("66149", "Prades", "140", "470", "", "31/03/2025"),
+        ("66049", "Céret", "190", "620", "", "31/03/2025"),
+    ),
+)
+
+TEMPLATES: tuple[Template, ...] = (EAJE, ALSH, CENTRES_SOCIAUX, ACCUEILS, CTG, DEMANDE)
 """Every CAF template, in the order of the guide."""
 
 
@@ -979,6 +1022,7 @@ class _Validator:
             "caf_eaje": self.check_eaje,
             "caf_alsh": self.check_alsh,
             "caf_ctg": self.check_ctg,
+            "caf_demande": self.check_demande,
         }.get(self.template.id)
         if special:
             special(values)
@@ -991,7 +1035,11 @@ class _Validator:
                 if column.mandatory:
                     self.problem(i, column.name, "valeur obligatoire manquante", f"exemple : {column.example}")
                 out.append(
-                    np.nan if column.kind in {"entier", "coordonnee"} else None if column.kind == "oui_non" else ""
+                    np.nan
+                    if column.kind in {"entier", "nombre", "coordonnee"}
+                    else None
+                    if column.kind == "oui_non"
+                    else ""
                 )
                 continue
             out.append(self.parse_cell(column, i, text))
@@ -1017,6 +1065,12 @@ class _Validator:
                 self.problem(i, column.name, f"« {text} » n'est pas un nombre entier", "un nombre de places est entier")
                 return np.nan
             self.check_plausible(column, i, number, text[:40])
+            return float(number)
+        if kind == "nombre":
+            number = parse_french_number(text)
+            if number is None or number < 0:
+                self.problem(i, column.name, f"« {text[:40]} » n'est pas un nombre positif", f"ex. {column.example}")
+                return np.nan
             return float(number)
         if kind == "coordonnee":
             number = parse_french_number(text)
@@ -1288,6 +1342,17 @@ class _Validator:
             if not any(col[i] for col in raw):
                 self.problem(i, None, "aucun nombre de places renseigné", "indiquez au moins une capacité", warn=True)
 
+    def check_demande(self, values: dict[str, list]) -> None:
+        """One row per commune: two rows would make the demand of a commune ambiguous."""
+        first: dict[str, int] = {}
+        for i, code in enumerate(values["code_commune"]):
+            if code in first:
+                self.problem(
+                    i, _CODE_COMMUNE.name, f"commune {code} en double", f"déjà décrite ligne {self.lines[first[code]]}"
+                )
+            elif code:
+                first[code] = i
+
     def check_ctg(self, values: dict[str, list]) -> None:
         epci = self.ctx.communes.drop_duplicates("epci_code").set_index("epci_code")["epci_nom"]
         epci = epci[epci.index != ""]
@@ -1355,7 +1420,7 @@ def _build_table(template: Template, checked: _Checked, ctx: ImportContext) -> p
         values["geolocalisation"] = [GEO_COORDS if g else GEO_TOWN_HALL for g in given]
     for key in template.output:
         column = values[key]
-        if key in {"lon", "lat"} or key.startswith("places_"):
+        if key in {"lon", "lat", "enfants_0_2", "enfants_3_10", "taux_couverture"} or key.startswith("places_"):
             data[key] = pd.Series(column, dtype="float64")
         elif key == "places":
             data[key] = _to_int64(column, template.column(key))
@@ -1490,6 +1555,11 @@ def import_caf_accueils(path: Path, ctx: ImportContext) -> LayerResult:
 def import_caf_ctg(path: Path, ctx: ImportContext) -> LayerResult:
     """CTG status per EPCI or commune → ``caf_ctg`` table."""
     return import_caf_file(CTG, path, ctx)
+
+
+def import_caf_demande(path: Path, ctx: ImportContext) -> LayerResult:
+    """Children covered and commune coverage rates → ``caf_demande`` table (one row per commune)."""
+    return import_caf_file(DEMANDE, path, ctx)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1628,5 +1698,6 @@ CAF_SOURCES: list[Source] = [
     _source(CENTRES_SOCIAUX, "import_caf_centres_sociaux", "Centres sociaux et EVS"),
     _source(ACCUEILS, "import_caf_accueils", "Accueils et permanences de la Caf"),
     _source(CTG, "import_caf_ctg", "Conventions territoriales globales (CTG)"),
+    _source(DEMANDE, "import_caf_demande", "Demande par commune"),
 ]
 """One catalogue entry per CAF template (``kind="caf"``), looked up in the CAF directory by ``file_patterns``."""

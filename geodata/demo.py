@@ -6,8 +6,15 @@ being plainly fictitious: every name says « fictif », addresses are invented, 
 ``DONNEES_FICTIVES.txt`` so every layer read from it is flagged ``synthetic`` all the way to the screen.
 
 Figures reproduced (CAF 66 orders of magnitude): about 2 260 crèche places in about 90 EAJE (mostly PSU, some
-micro-crèches PAJE), Perpignan about 35 % of them; about 170 ALSH; 25 centres sociaux and 15 EVS; the 5 Caf sites of the
-2016 annuaire (Perpignan ×3, Céret, Prades) plus a few permanences; a CTG status for every EPCI.
+micro-crèches PAJE), Perpignan about 35 % of them, a multi-accueil in the main town of every EPCI; about 170 ALSH;
+25 centres sociaux and 15 EVS; the 5 Caf sites of the 2016 annuaire (Perpignan ×3, Céret, Prades) plus a few
+permanences; a CTG status for every EPCI (one « non signée ») plus the Ville de Perpignan's own CTG (signed on
+27 February 2025, a public fact, domain.md §1.1).
+
+The « demande » extract gives every commune fictitious children counts (« enfants couverts », about 2,7 % of the
+population under 3 and 8,3 % aged 3 to 10, with noise) and a fictitious coverage rate for the communes over
+10 000 inhabitants (the ones the CNAF publishes) and a few others, so the dashboard shows the per-child indicators,
+the CNAF rule and the accessibility fallback side by side. It is drawn from a random stream of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from geodata.caf_extracts import (
     ALSH,
     CENTRES_SOCIAUX,
     CTG,
+    DEMANDE,
     EAJE,
     SYNTHETIC_MARKER,
     write_csv,
@@ -41,6 +49,12 @@ N_CENTRES_SOCIAUX = 25
 N_EVS = 15
 NO_COORDS_SHARE = 0.15
 """Share of rows written without coordinates, to exercise the town-hall fallback."""
+SHARE_0_2 = 0.027
+SHARE_3_10 = 0.083
+"""Fictitious children per inhabitant (orders of magnitude of the Insee age pyramid of the département)."""
+RATE_MIN_POPULATION = 10_000
+N_EXTRA_RATES = 6
+"""Communes over 10 000 inhabitants get a fictitious coverage rate, plus a few smaller ones (drawn at random)."""
 
 _EAJE_TYPES = (
     ("multi-accueil", 0.50),
@@ -110,13 +124,24 @@ def _expand(codes: list[str], counts: np.ndarray) -> list[str]:
 
 def _eaje_rows(communes: gpd.GeoDataFrame, rng: np.random.Generator, placer: _Placer) -> list[list[str]]:
     main = communes.iloc[int(np.argmax(communes["population"].to_numpy()))]
-    others = communes[(communes["code"] != main["code"]) & (communes["population"] >= 2000)]
+    # The main town of every EPCI has a crèche, even under 2 000 inhabitants (a whole intercommunality without one
+    # would not be plausible); the other structures go to towns of 2 000 inhabitants or more, by population.
+    hubs = set(communes.sort_values("population", ascending=False).drop_duplicates("epci_code")["code"])
+    others = communes[
+        (communes["code"] != main["code"]) & ((communes["population"] >= 2000) | communes["code"].isin(hubs))
+    ]
     n_main = round(N_EAJE * 0.33)
+    floor = (others["population"] < 2000).to_numpy().astype(int)
+    weights = others["population"].to_numpy(float) * (1 - floor)
     codes = [main["code"]] * n_main + _expand(
-        others["code"].tolist(), _allocate(others["population"].to_numpy(float), N_EAJE - n_main)
+        others["code"].tolist(), floor + _allocate(weights, N_EAJE - n_main - int(floor.sum()))
     )
     names, probs = zip(*_EAJE_TYPES, strict=True)
     kinds = rng.choice(np.array(names, dtype=object), size=len(codes), p=np.array(probs))
+    # The first structure of each EPCI main town is its intercommunal multi-accueil (PSU), not a micro-crèche.
+    for code in hubs - {main["code"]}:
+        if code in codes:
+            kinds[codes.index(code)] = "multi-accueil"
     micro = np.array([k.startswith("micro") for k in kinds])
     places = np.zeros(len(codes), dtype=int)
     places[micro] = rng.integers(10, 13, size=int(micro.sum()))
@@ -262,13 +287,20 @@ def _accueils_rows(communes: gpd.GeoDataFrame, placer: _Placer) -> list[list[str
 def _ctg_rows(communes: gpd.GeoDataFrame, rng: np.random.Generator) -> list[list[str]]:
     epci = communes[communes["epci_code"] != ""].drop_duplicates("epci_code").sort_values("epci_code")
     n = len(epci)
-    statuses = ["signée"] * (n - 2 * (n // 4)) + ["en cours"] * (n // 4) + ["à renouveler"] * (n // 4)
+    # One « non signée » in place of an « en cours » (neither draws dates, so the other rows keep their draws).
+    pending = n // 4
+    statuses = (
+        ["signée"] * (n - 2 * pending)
+        + ["en cours"] * (pending - 1)
+        + ["non signée"] * min(1, pending)
+        + ["à renouveler"] * pending
+    )
     statuses = [statuses[int(i)] for i in rng.permutation(n)]
     rows = []
     for (_, row), status in zip(epci.iterrows(), statuses, strict=True):
         signed = end = ""
         if status == "signée":
-            year = int(rng.integers(2021, 2026))
+            year = int(rng.integers(2021, 2025))
             signed = date(year, int(rng.integers(1, 13)), int(rng.integers(1, 29))).strftime("%d/%m/%Y")
             end = date(year + 4, 12, 31).strftime("%d/%m/%Y")
         elif status == "à renouveler":
@@ -278,6 +310,32 @@ def _ctg_rows(communes: gpd.GeoDataFrame, rng: np.random.Generator) -> list[list
         rows.append(
             ["epci", row["epci_code"], row["epci_nom"], status, signed, end, "epci", DEMO_DATE.strftime("%d/%m/%Y")]
         )
+    if "66136" in set(communes["code"]):
+        # The Ville de Perpignan signed its own CTG 2024-2028 on 27 February 2025 (domain.md §1.1).
+        rows.append(["commune", "66136", "Perpignan", "signée", "27/02/2025", "31/12/2028", "commune",
+                     DEMO_DATE.strftime("%d/%m/%Y")])  # fmt: skip
+    return rows
+
+
+def _demande_rows(communes: gpd.GeoDataFrame, eaje: list[list[str]], rng: np.random.Generator) -> list[list[str]]:
+    """Fictitious children covered per commune and a coverage rate for the largest communes and a few others."""
+    pop = communes["population"].to_numpy(float)
+    under3 = np.round(pop * SHARE_0_2 * rng.uniform(0.8, 1.2, len(pop))).astype(int)
+    older = np.round(pop * SHARE_3_10 * rng.uniform(0.85, 1.15, len(pop))).astype(int)
+    places: dict[str, int] = {}
+    for row in eaje:
+        places[row[2]] = places.get(row[2], 0) + int(row[6])
+    big = pop >= RATE_MIN_POPULATION
+    small = np.flatnonzero(~big & (pop >= 1500))
+    extra = set(rng.choice(small, size=min(N_EXTRA_RATES, len(small)), replace=False).tolist()) if len(small) else set()
+    rows = []
+    for i, (code, name) in enumerate(zip(communes["code"], communes["nom"], strict=True)):
+        rate = ""
+        if big[i] or i in extra:
+            # EAJE places per 100 children plus a childminder / school component, as in the CNAF global rate.
+            collective = 100.0 * places.get(code, 0) / max(int(under3[i]), 1)
+            rate = f"{collective + rng.uniform(18, 38):.1f}".replace(".", ",")
+        rows.append([code, name, str(under3[i]), str(older[i]), rate, DEMO_DATE.strftime("%d/%m/%Y")])
     return rows
 
 
@@ -291,19 +349,23 @@ def write_demo_extract(dest: Path, communes: gpd.GeoDataFrame, seed: int = 66) -
     communes = communes.sort_values("code").reset_index(drop=True)
     rng = np.random.default_rng(seed)
     placer = _Placer(communes, rng)
+    demand_rng = np.random.default_rng(seed + 1)  # its own stream: the other files do not depend on this one
+    eaje = _eaje_rows(communes, rng, placer)
     written = [
-        write_csv(dest / "eaje_demo.csv", EAJE.headers, _eaje_rows(communes, rng, placer)),
+        write_csv(dest / "eaje_demo.csv", EAJE.headers, eaje),
         write_csv(dest / "alsh_demo.csv", ALSH.headers, _alsh_rows(communes, rng, placer)),
         write_csv(dest / "centres_sociaux_demo.csv", CENTRES_SOCIAUX.headers, _centres_rows(communes, rng, placer)),
         write_csv(dest / "accueils_demo.csv", ACCUEILS.headers, _accueils_rows(communes, placer)),
         write_csv(dest / "ctg_demo.csv", CTG.headers, _ctg_rows(communes, rng)),
+        write_csv(dest / "demande_demo.csv", DEMANDE.headers, _demande_rows(communes, eaje, demand_rng)),
     ]
     marker = dest / SYNTHETIC_MARKER
     marker.write_text(
         "DONNÉES FICTIVES\n\n"
         "Les fichiers de ce dossier ont été générés par ctg-carto (geodata.demo, graine "
         f"{seed}) pour la démonstration.\n"
-        "Noms, adresses, capacités et statuts de CTG sont inventés : ils ne décrivent aucune structure réelle.\n"
+        "Noms, adresses, capacités, statuts de CTG, nombres d'enfants et taux de couverture sont inventés : ils ne "
+        "décrivent aucune structure ni aucune commune réelle.\n"
         "Toute couche lue depuis ce dossier est marquée « Données fictives » dans l'application.\n",
         encoding="utf-8",
     )

@@ -42,7 +42,8 @@ def nearest_km(origin_x: np.ndarray, origin_y: np.ndarray, points: pd.DataFrame)
 
 
 def compute_access(ctx: Context, cols: Cols, raw: Cols, params: Params) -> None:
-    """Fill ``distance_*_km`` and ``part_pop_loin_*`` (0 or 100 per commune; population-weighted above)."""
+    """Fill ``distance_*_km``, ``eloigne_*`` (oui/non per commune: the map layer) and ``part_pop_loin_*`` (0 or 100
+    per commune, population-weighted above: the EPCI and département share)."""
     base = ctx.base
     index = base.index
     pop = base["population"].astype(float)
@@ -54,13 +55,14 @@ def compute_access(ctx: Context, cols: Cols, raw: Cols, params: Params) -> None:
         "france_services": params.seuil_france_services_km,
     }
     for kind, (points, note) in structure_points(ctx).items():
-        dist_key, share_key = f"distance_{kind}_km", f"part_pop_loin_{kind}"
+        dist_key, share_key, far_key = f"distance_{kind}_km", f"part_pop_loin_{kind}", f"eloigne_{kind}"
         dist = None if points is None else nearest_km(base["x"].to_numpy(), base["y"].to_numpy(), points)
         if dist is None:
             reason = "couche absente" if points is None else "aucune structure dans la couche"
             cols.put_nd(dist_key, reason)
             if kind != "centre_social":
                 cols.put_nd(share_key, reason)
+                cols.put_nd(far_key, reason, text=True)
             raw.put_nd(f"_dist_{kind}_x_pop")
             raw.put_nd(f"_loin_{kind}_pop")
             continue
@@ -69,5 +71,6 @@ def compute_access(ctx: Context, cols: Cols, raw: Cols, params: Params) -> None:
         cols.put(dist_key, d, VALUE, note)
         if kind != "centre_social":
             cols.put(share_key, 100.0 * far, VALUE, note)
+            cols.put(far_key, far.map({1.0: "oui", 0.0: "non"}).astype(object), VALUE, note)
         raw.put(f"_dist_{kind}_x_pop", d * pop)
         raw.put(f"_loin_{kind}_pop", far * pop)

@@ -5,6 +5,7 @@ Rules (one per indicator, :data:`RULES`):
 - rates: **ratio of sums** (Σ places / Σ children × 100, Σ population / Σ area, Σ PF / Σ population DGF,
   Σ rate×persons / Σ persons for the poverty rate), never the mean of commune rates;
 - distances and « population beyond the threshold »: **population-weighted** (Σ d×pop / Σ pop);
+- accessibility (E2SFCA): **demand-weighted** (Σ A×demand / Σ demand);
 - CAF coverage rates: the **published** EPCI / département / France figures (data.caf.fr), never recomputed;
 - medians and categories: not aggregable → ``nd`` with the reason (an EPCI median income is nd unless published).
 
@@ -80,6 +81,9 @@ RULES.update(
 for _kind in ("eaje", "alsh", "centre_social", "caf", "france_services"):
     RULES[f"distance_{_kind}_km"] = Rule("ratio", f"_dist_{_kind}_x_pop", "_pop")
     RULES[f"part_pop_loin_{_kind}"] = Rule("ratio", f"_loin_{_kind}_pop", "_pop", 100.0)
+for _key in ("acces_eaje", "acces_eaje_hab", "acces_alsh", "acces_alsh_hab"):
+    # Demand-weighted mean: Σ A × demand / Σ demand (= places shared out per unit of demand of the territory).
+    RULES[_key] = Rule("ratio", f"_{_key}_x_dem", f"_{_key}_dem")
 for _key, _ind in REGISTRY.items():
     RULES.setdefault(_key, Rule("none", note=NOTE_COMMUNAL))
 

@@ -1,16 +1,21 @@
-"""Bonus territoire CTG for new PSU places in EAJE, per commune (domain.md §1.2 and §5.2).
+"""Bonus territoire CTG for new PSU places in EAJE, per commune (domain.md §1.2 and §5.2): one status per commune.
 
-Rule: the bonus applies where a signed CTG covers the commune or its EPCI. Tranche 1 (maximum, 3 600 € since 2021)
-for a commune in a QPV or in the rural priority zoning chosen by ``Params.zonage_rural`` (ZRR 2017 by default, as
-the CNAF texts still say; FRR is a parameter because the switch is unconfirmed). The ZRR set is the communes
-« classées » of the official list (``ZONAGE_ZRR`` = C); the « sortantes » (A, effects maintained) are not in it.
-Other tranches depend on the potentiel financier and the niveau de vie against references: those rules are
-UNCONFIRMED, so every result using them carries « à confirmer ». Without the potentiel financier (or a secret
-niveau de vie) no tranche is guessed: the amount is nd and the motif gives the range « 2 600 – 3 600 € selon
-richesse (à confirmer) ».
+State model (``docs/diagnostic.md``), one status and one sentence shown identically on the map, hover, card, table,
+fiche and exports (:func:`bonus_resume` is the only place that words it):
+- « applicable »: a signed CTG covers the commune or its EPCI and the tranche is known → € per new place and year;
+- « si CTG signée »: the tranche is known but no signed CTG covers the commune (CTG « en cours », « à renouveler »,
+  commune absent from the CAF list, or no list at all) → the amount it *would* pay once a CTG is signed;
+- « à confirmer »: the amount cannot be stated — the tranche needs data we lack (potentiel financier, niveau de vie,
+  zoning) or a barème line still unconfirmed (intermediate tranches, FRR counted as rural zone) → the range
+  2 600 – 3 600 € and what is missing;
+- « non »: the CAF list says « non signée » (no CTG and none negotiated) → 0 € for the period.
 
-Amount semantics: ``non`` (no signed CTG) → 0 € (a true zero: the bonus does not apply); ``CTG inconnue`` → the
-tranche amount, flagged, because it applies only if a CTG is signed.
+Tranche rule: tranche 1 (maximum, 3 600 € since 2021) for a commune in a QPV or in the rural priority zoning chosen
+by ``Params.zonage_rural`` (ZRR 2017 by default, as the CNAF texts still say; FRR is a parameter because the switch
+is unconfirmed). The ZRR set is the communes « classées » of the official list (``ZONAGE_ZRR`` = C); the
+« sortantes » (A, effects maintained until 2020) are not in it. Other tranches depend on the potentiel financier and
+the niveau de vie against references: those rules are UNCONFIRMED (domain.md §1.2 [U]), so a commune that needs
+them is « à confirmer ».
 """
 
 from __future__ import annotations
@@ -20,9 +25,17 @@ import pandas as pd
 
 from indicators.common import Context
 from indicators.params import Params
-from indicators.table import ND, VALUE, Cols, join_notes
+from indicators.table import ND, VALUE, Cols
 
 NOTE_A_CONFIRMER = "à confirmer"
+
+STATUT_APPLICABLE = "applicable"
+STATUT_SI_CTG = "si CTG signée"
+STATUT_A_CONFIRMER = NOTE_A_CONFIRMER
+STATUT_NON = "non"
+BONUS_STATUTS = (STATUT_APPLICABLE, STATUT_SI_CTG, STATUT_A_CONFIRMER, STATUT_NON)
+"""Every status of the bonus, in legend order."""
+PER_PLACE = "par place nouvelle et par an"
 
 
 def euros(value: float) -> str:
@@ -30,32 +43,57 @@ def euros(value: float) -> str:
     return f"{value:,.0f}".replace(",", " ") + " €"
 
 
-def range_text(params: Params) -> str:
-    """The amount range shown when the tranche cannot be determined."""
-    b = params.bareme
-    return f"{euros(b.montant_min)[:-2]} – {euros(b.montant_max)} selon richesse ({NOTE_A_CONFIRMER})"
+def bonus_resume(statut: str, tranche: str, montant: float, low: float, high: float, why: str) -> str:
+    """The one sentence every view shows for the bonus of a commune (card, hover, table, fiche, exports)."""
+    if statut == STATUT_NON:
+        return f"{STATUT_NON} : 0 € ({why})"
+    if statut == STATUT_A_CONFIRMER:
+        span = f"{euros(low)[:-2]} – {euros(high)}" if low != high else euros(low)
+        return f"{STATUT_A_CONFIRMER} : {span} {PER_PLACE} ({why})"
+    return f"{statut} : {euros(montant)} {PER_PLACE} ({tranche})"
 
 
 def _ctg_status(ctx: Context, params: Params) -> tuple[pd.Series, pd.Series]:
+    """Per commune: ``signée`` / ``non`` / ``autre`` and the French phrase naming the CTG row used."""
     base = ctx.base
     ctg = ctx.layer("caf_ctg")
     if ctg is None:
-        unknown = pd.Series("CTG inconnue", index=base.index, dtype=object)
-        return unknown, pd.Series("liste des CTG absente : statut inconnu", index=base.index, dtype=object)
+        other = pd.Series("autre", index=base.index, dtype=object)
+        return other, pd.Series("liste des CTG absente : statut de la CTG inconnu", index=base.index, dtype=object)
     signed_set = {s.strip().lower() for s in params.ctg_statuts_signes}
-    signed = ctg[ctg["statut"].astype(str).str.strip().str.lower().isin(signed_set)]
-    level = signed["niveau"].astype(str).str.strip().str.lower()
-    communes = set(signed.loc[level == "commune", "code"].astype(str))
-    epcis = set(signed.loc[level == "epci", "code"].astype(str))
-    by_commune = base.index.to_series().isin(communes)
-    by_epci = base["epci_code"].isin(epcis) & (base["epci_code"] != "")
-    applicable = pd.Series(np.where(by_commune | by_epci, "oui", "non"), index=base.index, dtype=object)
-    motif = np.select(
-        [by_commune, by_epci],
-        ["CTG signée par la commune", "CTG signée par l'EPCI (" + base["epci_nom"].astype(str) + ")"],
-        "aucune CTG signée couvrant la commune ou son EPCI",
+    non_set = {s.strip().lower() for s in params.ctg_statuts_non}
+    rows = ctg.assign(
+        _level=ctg["niveau"].astype(str).str.strip().str.lower(),
+        _status=ctg["statut"].astype(str).str.strip(),
+        _code=ctg["code"].astype(str),
     )
-    return applicable, pd.Series(motif, index=base.index, dtype=object)
+    commune = rows[rows["_level"] == "commune"].drop_duplicates("_code", keep="last").set_index("_code")["_status"]
+    epci = rows[rows["_level"] == "epci"].drop_duplicates("_code", keep="last").set_index("_code")["_status"]
+    own = base.index.to_series().map(commune).astype(object)
+    group = base["epci_code"].map(epci).astype(object)
+    own_signed = own.str.lower().isin(signed_set)
+    group_signed = group.str.lower().isin(signed_set) & (base["epci_code"] != "")
+    # The bonus applies when the co-funding collectivity (commune or EPCI) has signed: either row suffices.
+    status = pd.Series("autre", index=base.index, dtype=object)
+    status[own_signed | group_signed] = "signée"
+    shown = own.where(own.notna(), group)
+    refused = ~(own_signed | group_signed) & shown.str.lower().isin(non_set)
+    status[refused] = "non"
+    phrase = pd.Series(
+        np.select(
+            [own_signed, group_signed, own.notna(), group.notna()],
+            [
+                "CTG signée par la commune",
+                "CTG signée par l'EPCI (" + base["epci_nom"].astype(str) + ")",
+                "CTG de la commune : " + own.astype(str),
+                "CTG de l'EPCI (" + base["epci_nom"].astype(str) + ") : " + group.astype(str),
+            ],
+            "commune et EPCI absents de la liste des CTG",
+        ),
+        index=base.index,
+        dtype=object,
+    )
+    return status, phrase
 
 
 def _flag(cols: Cols, key: str, test: pd.Series) -> pd.Series:
@@ -87,79 +125,92 @@ def zone_hits(flags: list[tuple[str, dict[str, bool | None]]], code: str) -> tup
 
 
 def compute_bonus(ctx: Context, cols: Cols, params: Params) -> pd.DataFrame:
-    """Per commune: ``applicable``, ``tranche``, ``montant`` (€/place/year), ``motif``, ``a_confirmer``.
+    """Per commune: ``statut`` (one of :data:`BONUS_STATUTS`), ``tranche``, ``montant`` (€/place/year; the amount
+    it would pay for « si CTG signée », 0 for « non », NaN for « à confirmer »), ``montant_min``/``montant_max``,
+    ``manque`` (what an « à confirmer » lacks), ``ctg`` (``signée``, ``non`` or ``autre``), ``resume`` (the shared
+    sentence) and ``motif`` (the full reason).
 
     Also fills the ``bonus_*`` columns of ``cols``.
     """
     base = ctx.base
     bareme = params.bareme
-    applicable, ctg_motif = _ctg_status(ctx, params)
+    ctg, ctg_phrase = _ctg_status(ctx, params)
     zone_flags = priority_zone_flags(cols, params)
     # Plain dicts: Series indexing per commune dominated the run time at national scale.
     pf, nv = cols.values["potentiel_financier_hab"].to_dict(), cols.values["med_niveau_vie"].to_dict()
     pf_state = cols.states["potentiel_financier_hab"].to_dict()
     nv_state = cols.states["med_niveau_vie"].to_dict()
+    ctg, ctg_phrase = ctg.to_dict(), ctg_phrase.to_dict()
 
     rows = []
     for code in base.index:
         hits, unknown = zone_hits(zone_flags, code)
-        confirm = False
+        tranche, montant, missing = "selon richesse", np.nan, ""
         if hits:
             t = bareme.tranche("zone_prioritaire")
-            where = " et ".join(hits)
-            reason = f"commune en {where} : tranche maximale"
-            # The CNAF texts name ZRR; counting FRR instead is a parameter choice still to confirm.
-            confirm = t.a_confirmer or hits == ["FRR"]
             tranche, montant = t.id, t.montant
+            reason = f"commune en {' et '.join(hits)} : tranche maximale"
+            if hits == ["FRR"]:
+                # The CNAF texts name ZRR; counting FRR instead is a parameter choice still to confirm.
+                missing = "prise en compte des FRR par la Cnaf à confirmer"
+            elif t.a_confirmer:
+                missing = "montant de la tranche 1 à confirmer"
         elif unknown:
-            tranche, montant = "selon richesse", np.nan
-            reason = f"zonage prioritaire inconnu ({', '.join(unknown)} absent) : {range_text(params)}"
-            confirm = True
+            missing = f"zonage prioritaire inconnu ({', '.join(unknown)} absent)"
+            reason = f"hors QPV connu, {missing}"
         elif pf_state[code] != VALUE or nv_state[code] != VALUE:
-            tranche, montant = "selon richesse", np.nan
-            missing = []
+            parts = []
             if pf_state[code] != VALUE:
-                missing.append("potentiel financier absent")
+                parts.append("potentiel financier absent")
             if nv_state[code] != VALUE:
-                missing.append("niveau de vie " + ("secret" if nv_state[code] == "secret" else "absent"))
-            reason = f"hors zone prioritaire, {' et '.join(missing)} : {range_text(params)}"
-            confirm = True
+                parts.append("niveau de vie " + ("secret" if nv_state[code] == "secret" else "absent"))
+            missing = " et ".join(parts)
+            reason = f"hors zone prioritaire, {missing} : tranche selon richesse"
         else:
             low_pf = pf[code] < params.pf_reference_eur_hab
             low_nv = nv[code] < params.nv_reference_eur
             condition = "pf_et_nv_bas" if low_pf and low_nv else "pf_ou_nv_bas" if low_pf or low_nv else "autres"
             t = bareme.tranche(condition)
-            tranche, montant, confirm = t.id, t.montant, t.a_confirmer
+            tranche, montant = t.id, t.montant
+            if t.a_confirmer:
+                missing = f"montant de la {t.id} non confirmé (annexe du barème Cnaf)"
             reason = (
                 f"hors zone prioritaire ; potentiel financier {pf[code]:.0f} €/hab "
                 f"{'<' if low_pf else '≥'} {params.pf_reference_eur_hab:.0f} € et niveau de vie médian "
                 f"{euros(nv[code])} {'<' if low_nv else '≥'} {euros(params.nv_reference_eur)} : {t.libelle}"
             )
-        status = applicable[code]
-        if status == "non":
-            shown = f"{tranche}, {euros(montant)}" if montant == montant else range_text(params)
-            motif = f"{ctg_motif[code]} : bonus non applicable (si une CTG est signée : {shown} ; {reason})"
-            montant, confirm = 0.0, False
+        low = high = montant
+        if ctg[code] == "non":
+            statut, why = STATUT_NON, ctg_phrase[code]
+            if montant == montant and not missing:
+                reason += f" ; si une CTG était signée : {euros(montant)} {PER_PLACE}"
+            montant = low = high = 0.0
+        elif missing:
+            statut, why = STATUT_A_CONFIRMER, missing
+            montant, low, high = np.nan, bareme.montant_min, bareme.montant_max
+        elif ctg[code] == "signée":
+            statut, why = STATUT_APPLICABLE, ""
         else:
-            amount = f"{euros(montant)} par place nouvelle et par an" if montant == montant else "montant nd"
-            motif = f"{ctg_motif[code]} ; {reason} → {amount}"
-            if confirm and NOTE_A_CONFIRMER not in motif:
-                motif += f" ({NOTE_A_CONFIRMER})"
-        rows.append((code, status, tranche, float(montant), motif, bool(confirm)))
-    frame = pd.DataFrame(rows, columns=["code", "applicable", "tranche", "montant", "motif", "a_confirmer"])
-    frame = frame.set_index("code")
+            statut, why = STATUT_SI_CTG, ""
+        resume = bonus_resume(statut, tranche, montant, low, high, why)
+        motif = f"{ctg_phrase[code]} ; {reason} → {resume}"
+        rows.append((code, statut, tranche, float(montant), float(low), float(high), missing, ctg[code], resume, motif))
+    columns = [
+        "code", "statut", "tranche", "montant", "montant_min", "montant_max", "manque", "ctg", "resume", "motif"
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns).set_index("code")
     frame.index.name = None
 
-    notes = pd.Series(np.where(frame["a_confirmer"], NOTE_A_CONFIRMER, ""), index=frame.index, dtype=object)
-    unknown_ctg = frame["applicable"] == "CTG inconnue"
-    amount_notes = notes.where(~unknown_ctg, notes.map(lambda n: join_notes("CTG inconnue", n)))
-    cols.put("bonus_applicable", frame["applicable"].astype(object))
+    notes = frame["statut"].where(frame["statut"] != STATUT_APPLICABLE, "").astype(object)
+    cols.put("bonus_statut", frame["statut"].astype(object))
     cols.put("bonus_tranche", frame["tranche"].astype(object), notes=notes)
+    amount_notes = frame["resume"].where(frame["montant"].isna(), notes).astype(object)
     cols.put(
         "bonus_montant",
         frame["montant"],
         pd.Series(np.where(frame["montant"].notna(), VALUE, ND), index=frame.index, dtype=object),
         amount_notes,
     )
+    cols.put("bonus_resume", frame["resume"].astype(object))
     cols.put("bonus_motif", frame["motif"].astype(object))
     return frame

@@ -18,6 +18,7 @@ import pandas as pd
 from geodata.bundle import Bundle
 from geodata.communes import LAMBERT93
 from indicators.access import compute_access, to_lambert93
+from indicators.accessibility import Accessibility, compute_accessibility
 from indicators.aggregate import add_row_note, aggregate
 from indicators.bonus import compute_bonus
 from indicators.common import Context
@@ -25,7 +26,7 @@ from indicators.context import compute_context
 from indicators.offer import compute_offer
 from indicators.params import Params, load_params
 from indicators.registry import REGISTRY
-from indicators.table import ND, VALUE, Cols
+from indicators.table import ND, Cols
 from indicators.underserved import compute_underserved
 
 LEVELS = ("commune", "epci", "departement", "france")
@@ -57,6 +58,12 @@ class Indicators:
     """Level → territory names indexed like the results (used by exports and panels)."""
     layer_info: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     bonus_frame: pd.DataFrame | None = field(default=None, repr=False)
+    access: Mapping[str, Accessibility] = field(default_factory=dict, repr=False)
+    """``eaje``/``alsh`` → accessibility details (demand, département reference, method with its parameters)."""
+    rules: Mapping[str, str] = field(default_factory=dict, repr=False)
+    commune_epci: pd.Series | None = field(default=None, repr=False)
+    """Commune code → EPCI code (``""`` outside any EPCI)."""
+    """Indicator id → the rule or method with the parameter values used (legend, fiche, CSV sidecar)."""
 
     @property
     def population_label(self) -> str:
@@ -89,8 +96,9 @@ class Indicators:
         return out
 
     def bonus(self) -> pd.DataFrame:
-        """Per commune: ``applicable`` (oui/non/CTG inconnue), ``tranche``, ``montant`` (€/place/an, NaN when
-        unknown), ``motif`` (French sentence), ``a_confirmer`` (bool)."""
+        """Per commune: ``statut`` (applicable, si CTG signée, à confirmer, non), ``tranche``, ``montant``
+        (€/place/an, NaN when à confirmer), ``montant_min``/``montant_max``, ``manque``, ``resume``, ``motif``
+        (see :func:`indicators.bonus.compute_bonus`)."""
         assert self.bonus_frame is not None
         return self.bonus_frame.copy()
 
@@ -159,8 +167,9 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
     compute_context(ctx, cols, raw)
     compute_offer(ctx, cols, raw, params)
     compute_access(ctx, cols, raw, params)
+    access = compute_accessibility(ctx, cols, raw, params)
     bonus = compute_bonus(ctx, cols, params)
-    compute_underserved(ctx, cols, raw, params)
+    compute_underserved(ctx, cols, raw, params, access)
     order = list(REGISTRY)
 
     epci_keys = pd.Index(pd.unique(base.loc[base["epci_code"] != "", "epci_code"]))
@@ -171,16 +180,9 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
 
     fr_keys = pd.Index(["FR"])
     fr_published = dict(ctx.published["france"])
-    nat_refs = (
-        ("med_niveau_vie", params.nv_reference_eur, params.nv_reference_source),
-        ("potentiel_financier_hab", params.pf_reference_eur_hab, params.pf_reference_source),
-    )
-    for key, value, source in nat_refs:
-        fr_published[key] = (
-            pd.Series([value], index=fr_keys),
-            pd.Series([VALUE], index=fr_keys, dtype=object),
-            pd.Series([f"référence paramétrée : {source}"], index=fr_keys, dtype=object),
-        )
+    # Only official national figures with their source and year go in the France column (the CNAF coverage rates);
+    # the potentiel financier and niveau de vie references of the rules (2014 average, « ≈ 23 000 € ») are rule
+    # parameters, shown with the rules, not national statistics of the same year as the local values.
     national = bundle.departement == "all"
     france = aggregate(
         cols,
@@ -218,8 +220,63 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
         names=names,
         layer_info=layer_info,
         bonus_frame=bonus,
+        access=access,
+        rules=indicator_rules(params, access),
+        commune_epci=base["epci_code"].copy(),
         **results,
     )
+
+
+def _num(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def indicator_rules(params: Params, access: Mapping[str, Accessibility]) -> dict[str, str]:
+    """The rule (or method) of the indicators that have one, with the parameter values of this computation."""
+    rules: dict[str, str] = {}
+    for acc in access.values():
+        refs = sorted({round(float(r), 1) for r in acc.reference.dropna()})
+        level = f" ; niveau du département : {' / '.join(_num(r) for r in refs)} {acc.unit}" if refs else ""
+        rules[acc.indicator] = f"{acc.method}{level}"
+        if acc.places_unreached:
+            rules[acc.indicator] += f" ; {_num(acc.places_unreached)} place(s) sans demande à portée, non réparties"
+    seuils = {
+        "eaje": (params.seuil_eaje_km, "l'EAJE le plus proche", "seuil_eaje_km"),
+        "alsh": (params.seuil_alsh_km, "l'ALSH le plus proche", "seuil_alsh_km"),
+        "caf": (params.seuil_caf_km, "l'accueil Caf le plus proche", "seuil_caf_km"),
+        "france_services": (params.seuil_france_services_km, "la France services la plus proche",
+                            "seuil_france_services_km"),
+    }  # fmt: skip
+    for kind, (km, what, key) in seuils.items():
+        rules[f"eloigne_{kind}"] = (
+            f"oui : mairie à plus de {_num(km)} km de {what}, à vol d'oiseau (Lambert-93) ; "
+            f"paramètre distances.{key} de parametres.toml"
+        )
+        rules[f"distance_{kind}_km"] = "à vol d'oiseau (Lambert-93) depuis la mairie"
+    eaje = access.get("eaje")
+    fallback = (
+        f"sinon accessibilité EAJE (E2SFCA) : déficit sous {_num(100 * params.ratio_deficit)} % du niveau du "
+        f"département, vigilance sous {_num(100 * params.ratio_vigilance)} %"
+        if eaje is not None and params.repli_actif
+        else "sinon non disponible (ni taux communal ni offre EAJE)"
+    )
+    rules["sous_dotation"] = (
+        f"taux de couverture de la commune (Cnaf, ou extrait Caf) comparé à la France "
+        f"({_num(params.tx_global_france)}, {params.tx_france_annee}) et au seuil {_num(params.seuil_couverture)} ; "
+        f"{fallback} ; P1 = déficit et zone prioritaire (QPV ou {_ZONAGES[params.zonage_rural]}), "
+        f"P2 = déficit et potentiel financier < {_num(params.pf_reference_eur_hab)} € et niveau de vie < "
+        f"{_num(params.nv_reference_eur)} €, P3 = autre déficit ou vigilance"
+    )
+    b = params.bareme
+    rules["bonus_statut"] = (
+        f"barème {b.annee} ({b.source}) : {_num(b.montant_min)} à {_num(b.montant_max)} € par place nouvelle et par "
+        f"an ; tranche 1 en QPV ou {_ZONAGES[params.zonage_rural]} ; CTG signée = statut "
+        f"{' / '.join(params.ctg_statuts_signes)} de l'extrait Caf ; « non » = {' / '.join(params.ctg_statuts_non)}"
+    )
+    return rules
+
+
+_ZONAGES = {"zrr2017": "ZRR 2017", "frr2025": "FRR 2025", "les_deux": "ZRR 2017 ou FRR 2025"}
 
 
 def _flag_partial_epci(bundle: Bundle, base: pd.DataFrame, epci: Cols) -> None:

@@ -36,20 +36,7 @@ def compute_context(ctx: Context, cols: Cols, raw: Cols) -> None:
     raw.put("_area", base["area_km2"])
     cols.put("densite_hab_km2", ratio(pop, base["area_km2"], 1.0), pop_state, pop_note)
 
-    ages = ctx.layer("pop_age")
-    if ages is None:
-        for key in ("pop_moins3", "pop_3_10", "_pop_0002", "_pop_0310"):
-            (raw if key.startswith("_") else cols).put_nd(key, "population par âge absente")
-    else:
-        p02, s02 = pair(ages, "pop_0002", index)
-        p35, s35 = pair(ages, "pop_0305", index)
-        p610, s610 = pair(ages, "pop_0610", index)
-        s310 = sum_states(s35, s610)
-        missing = pd.Series(np.where(s02 == ND, "commune absente du fichier de population par âge", ""), index=index)
-        for key, target in (("pop_moins3", cols), ("_pop_0002", raw)):
-            target.put(key, p02, s02, missing)
-        for key, target in (("pop_3_10", cols), ("_pop_0310", raw)):
-            target.put(key, p35 + p610, s310, missing)
+    _children(ctx, cols, raw)
 
     filo = ctx.layer("filosofi2021")
     if filo is None:
@@ -98,6 +85,41 @@ def compute_context(ctx: Context, cols: Cols, raw: Cols) -> None:
         cols.put("montagne", massif.where(massif != "", "hors montagne").astype(object))
 
     _zonages(ctx, cols, raw)
+
+
+NOTE_ENFANTS_COUVERTS = "enfants couverts par la Caf (extrait)"
+
+
+def _children(ctx: Context, cols: Cols, raw: Cols) -> None:
+    """Children 0-2 and 3-10: Insee RP when imported, else the Caf « enfants couverts » of the demand extract.
+
+    Why this order (domain.md §2.1): the CNAF rates divide by all children living in the territory (Insee); the
+    children of allocataire families (« enfants couverts ») are the next best count. The raw components carry the
+    source in their notes, so every rate built on them can say what it divides by.
+    """
+    index = ctx.base.index
+    ages = ctx.layer("pop_age")
+    demande = ctx.layer("caf_demande")
+    if ages is not None:
+        p02, s02 = pair(ages, "pop_0002", index)
+        p35, s35 = pair(ages, "pop_0305", index)
+        p610, s610 = pair(ages, "pop_0610", index)
+        s310 = sum_states(s35, s610)
+        year = f" {int(ages['annee'].max())}" if "annee" in ages and len(ages) else ""
+        bands = ((p02, s02), (p35 + p610, s310))
+        source, absent = f"Insee, recensement{year}", "commune absente du fichier de population par âge"
+    elif demande is not None and {"enfants_0_2", "enfants_3_10"} <= set(demande.columns):
+        bands = (pair(demande, "enfants_0_2", index), pair(demande, "enfants_3_10", index))
+        source, absent = NOTE_ENFANTS_COUVERTS, "commune absente de l'extrait Caf « demande »"
+    else:
+        for key in ("pop_moins3", "pop_3_10", "_pop_0002", "_pop_0310"):
+            (raw if key.startswith("_") else cols).put_nd(key, "population par âge absente")
+        return
+    shown = "" if ages is not None else source
+    for (values, states), (public, hidden) in zip(bands, (("pop_moins3", "_pop_0002"), ("pop_3_10", "_pop_0310")),
+                                                  strict=True):  # fmt: skip
+        cols.put(public, values, states, pd.Series(np.where(states == ND, absent, shown), index=index))
+        raw.put(hidden, values, states, pd.Series(np.where(states == ND, absent, source), index=index))
 
 
 def _zonages(ctx: Context, cols: Cols, raw: Cols) -> None:

@@ -108,6 +108,7 @@ def write_indicator_csv(ind: Indicators, level: str, path: Path, *, excel: bool 
             "decimale": "," if excel else ".",
         },
         "parametres": ind.params.to_dict(),
+        "methodes": dict(ind.rules),
     }
     sidecar_path = path.with_name(path.stem + ".parametres.json")
     sidecar_path.write_text(json.dumps(sidecar, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.common import Context, count_by_commune, ratio, sum_by_commune
+from indicators.context import NOTE_ENFANTS_COUVERTS
 from indicators.params import Params
 from indicators.table import ND, VALUE, Cols, state_from_layer
 
@@ -131,7 +132,9 @@ def _per_children(cols: Cols, key: str, places: pd.Series, raw: Cols, den_key: s
     den, den_states = raw.values[den_key], raw.states[den_key]
     value = ratio(places, den, 100.0)
     states = den_states.where(~((den_states == VALUE) & value.isna()), ND)
-    notes = pd.Series(np.where((den_states == VALUE) & (den == 0), f"aucun {label}", ""), index=den.index)
+    # Say what the children are when they are not the Insee count (the Caf « enfants couverts »).
+    source = raw.notes[den_key].where(raw.notes[den_key] == NOTE_ENFANTS_COUVERTS, "")
+    notes = pd.Series(np.where((den_states == VALUE) & (den == 0), f"aucun {label}", source), index=den.index)
     cols.put(key, value, states, notes)
 
 
@@ -153,15 +156,33 @@ def _rate(rows: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
     return values, states
 
 
+NOTE_TX_CAF = "taux communal de l'extrait Caf"
+NOTE_TX_EPCI = "taux de l'EPCI"
+
+
+def _extract_rates(ctx: Context, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """Commune coverage rates of the Caf « demande » extract (the CNAF publishes none under 10 000 inhabitants)."""
+    demande = ctx.layer("caf_demande")
+    if demande is None or "taux_couverture" not in demande:
+        return pd.Series(np.nan, index=index), pd.Series(ND, index=index, dtype=object)
+    rows = demande.drop_duplicates("code_commune", keep="last").set_index("code_commune")
+    values = pd.to_numeric(rows["taux_couverture"], errors="coerce").reindex(index)
+    return values, pd.Series(np.where(values.notna(), VALUE, ND), index=index, dtype=object)
+
+
 def _coverage(ctx: Context, cols: Cols, params: Params) -> None:
-    """CNAF coverage rates: commune when published, else the EPCI rate flagged; higher levels as published."""
+    """CNAF coverage rates: the commune's own rate (CNAF, else the Caf extract), else the EPCI rate flagged; higher
+    levels as published. The France reference is the CNAF national row, else the parameter (source and year)."""
     tx = ctx.layer("caf_txcouv")
     base = ctx.base
     index = base.index
-    if tx is None:
+    caf_v, caf_s = _extract_rates(ctx, index)
+    if tx is None and not (caf_s == VALUE).any():
         for key in ("txcouv_global", "txcouv_eaje", "ecart_txcouv_global_france"):
             cols.put_nd(key, "taux de couverture Caf absents")
         return
+    empty = pd.DataFrame(columns=["niveau", "code", "annee", "txcouv", "txcouv_eaje"])
+    tx = tx if tx is not None else empty
     by_level = {lvl: _latest_year(tx[tx["niveau"] == lvl]) for lvl in ("com", "epci", "dep", "nat")}
     france: dict[str, tuple[float, str]] = {}
     for key, col, default in (
@@ -170,14 +191,23 @@ def _coverage(ctx: Context, cols: Cols, params: Params) -> None:
     ):
         com_v, com_s = _rate(by_level["com"], col)
         epci_v, epci_s = _rate(by_level["epci"], col)
-        com_v, com_s = com_v.reindex(index), com_s.reindex(index).fillna(ND)
+        com_v, com_s = com_v.reindex(index), com_s.reindex(index).astype(object).fillna(ND)
         has_com = com_s != ND
+        notes = pd.Series("", index=index, dtype=object)
+        if key == "txcouv_global":
+            use_caf = ~has_com & (caf_s == VALUE)
+            com_v, com_s = com_v.where(~use_caf, caf_v), com_s.where(~use_caf, VALUE)
+            notes[use_caf] = NOTE_TX_CAF
+            has_com = has_com | use_caf
         from_epci_v = base["epci_code"].map(epci_v)
-        from_epci_s = base["epci_code"].map(epci_s).fillna(ND)
+        from_epci_s = base["epci_code"].map(epci_s).astype(object).fillna(ND)
         values = com_v.where(has_com, from_epci_v)
         states = com_s.where(has_com, from_epci_s)
-        notes = pd.Series(np.where(~has_com & (from_epci_s != ND), "taux de l'EPCI", ""), index=index, dtype=object)
-        cols.put(key, values, states, notes)
+        notes[~has_com & (from_epci_s != ND)] = NOTE_TX_EPCI
+        if (states == ND).all():
+            cols.put_nd(key, "taux de couverture Caf absents")
+        else:
+            cols.put(key, values, states, notes)
         ctx.published["epci"][key] = (epci_v, epci_s, pd.Series("", index=epci_v.index, dtype=object))
         dep_v, dep_s = _rate(by_level["dep"], col)
         ctx.published["departement"][key] = (dep_v, dep_s, pd.Series("", index=dep_v.index, dtype=object))
@@ -201,9 +231,3 @@ def _coverage(ctx: Context, cols: Cols, params: Params) -> None:
     for level in ("epci", "departement"):
         v, s, _ = ctx.published[level]["txcouv_global"]
         ctx.published[level]["ecart_txcouv_global_france"] = (ref - v, s, pd.Series(ref_note, index=v.index))
-    fr_index = pd.Index(["FR"])
-    ctx.published["france"]["ecart_txcouv_global_france"] = (
-        pd.Series([0.0], index=fr_index),
-        pd.Series([VALUE], index=fr_index, dtype=object),
-        pd.Series([ref_note], index=fr_index, dtype=object),
-    )

@@ -69,9 +69,22 @@ class Params:
     nv_reference_eur: float
     nv_reference_source: str
     ctg_statuts_signes: tuple[str, ...]
+    ctg_statuts_non: tuple[str, ...]
     repli_actif: bool
-    ratio_repli: float
+    ratio_deficit: float
+    ratio_vigilance: float
+    facteur_detour: float
+    paliers_km: tuple[tuple[float, float], ...]
+    """Distance-decay steps of the accessibility (upper bound in km of estimated road distance, weight)."""
+    cibles_niveaux: tuple[str, ...]
+    cibles_statuts_bonus: tuple[str, ...]
+    cibles_ratio_acces_max: float
     bareme: Bareme
+
+    @property
+    def d0_km(self) -> float:
+        """Catchment radius of the accessibility (km of estimated road distance): the last step's bound."""
+        return self.paliers_km[-1][0]
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict (written beside exports)."""
@@ -127,6 +140,16 @@ def load_params(path: Path | None = None, bareme: Path | None = None) -> Params:
         f"{path.name} : zonage_rural « {zonage} » inconnu (valeurs possibles : {', '.join(ZONAGES_RURAUX)})",
     )
     sous = raw.get("sous_dotation", {})
+    acc = raw.get("accessibilite", {})
+    steps = tuple((float(b), float(w)) for b, w in acc.get("paliers_km", [[5.0, 1.0], [10.0, 0.6], [15.0, 0.2]]))
+    bounds = [b for b, _ in steps]
+    _check(
+        bool(steps) and bounds == sorted(set(bounds)) and bounds[0] > 0 and all(0 < w <= 1 for _, w in steps),
+        f"{path.name} : accessibilite.paliers_km doit lister des bornes croissantes > 0 km et des poids dans ]0 ; 1]",
+    )
+    detour = float(acc.get("facteur_detour", 1.3))
+    _check(detour >= 1.0, f"{path.name} : accessibilite.facteur_detour doit valoir au moins 1 (trouvé {detour})")
+    cibles = raw.get("cibles", {})
     return Params(
         version=str(raw.get("version", "")),
         seuil_eaje_km=float(dist["seuil_eaje_km"]),
@@ -146,7 +169,14 @@ def load_params(path: Path | None = None, bareme: Path | None = None) -> Params:
         nv_reference_eur=float(ref["nv_reference_eur"]),
         nv_reference_source=str(ref["nv_reference_source"]),
         ctg_statuts_signes=tuple(raw.get("ctg", {}).get("statuts_signes", ("signée",))),
+        ctg_statuts_non=tuple(raw.get("ctg", {}).get("statuts_non", ("non signée",))),
         repli_actif=bool(sous.get("repli_actif", True)),
-        ratio_repli=float(sous.get("ratio_repli", 1.0)),
+        ratio_deficit=float(sous.get("ratio_deficit", 0.5)),
+        ratio_vigilance=float(sous.get("ratio_vigilance", 1.0)),
+        facteur_detour=detour,
+        paliers_km=steps,
+        cibles_niveaux=tuple(cibles.get("niveaux", ("P1", "P2"))),
+        cibles_statuts_bonus=tuple(cibles.get("statuts_bonus", ("applicable", "si CTG signée", "à confirmer"))),
+        cibles_ratio_acces_max=float(cibles.get("ratio_acces_max", 1.0)),
         bareme=load_bareme(bareme),
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SOUS_DOTATION_CATEGORIES = ("P1", "P2", "P3 vigilance", "couvert")
-BONUS_APPLICABLE_CATEGORIES = ("oui", "non", "CTG inconnue")
+BONUS_STATUT_CATEGORIES = ("applicable", "si CTG signée", "à confirmer", "non")
+OUI_NON = ("oui", "non")
 FRR_CATEGORIES = (
     "FRR+",
     "FRR socle",
@@ -38,6 +39,18 @@ class Indicator:
     """``numeric``, ``category``, or ``texte`` (a free French sentence explaining another indicator: not mapped)."""
     categories: tuple[str, ...] = ()
     decimals: int = 1
+    carte: bool = True
+    """Offered on the map. False: a companion value kept for cards, tables and exports (e.g. the bonus amount beside
+    its status, or a share that is only 0 or 100 % per commune and is mapped as its yes/no layer instead)."""
+
+    @property
+    def echelle(self) -> str:
+        """``sequentielle`` (amounts: one hue, darker = more of what the label names) or ``categorielle`` (classes:
+        distinct colours, no class controls)."""
+        return SEQUENTIELLE if self.kind == "numeric" else CATEGORIELLE
+
+
+SEQUENTIELLE, CATEGORIELLE = "sequentielle", "categorielle"
 
 
 def _i(
@@ -51,13 +64,14 @@ def _i(
     kind: str = "numeric",
     categories: tuple[str, ...] = (),
     decimals: int = 1,
+    carte: bool = True,
 ) -> Indicator:
-    return Indicator(id, label, theme, unit, definition, inputs, direction, kind, categories, decimals)
+    return Indicator(id, label, theme, unit, definition, inputs, direction, kind, categories, decimals, carte)
 
 
 OFF, A, C, Z, B, S = "Offre", "Accès", "Contexte", "Zonages", "Bonus territoire", "Sous-dotation"
 UP, DOWN = "hausse_favorable", "baisse_favorable"
-EAJE, POP = ("caf_eaje",), ("pop_age",)
+EAJE, POP = ("caf_eaje",), ("pop_age", "caf_demande")
 
 _ALL = [
     # Offre
@@ -86,8 +100,9 @@ _ALL = [
         "Places en EAJE pour 100 enfants de moins de 3 ans",
         OFF,
         "places pour 100 enfants",
-        "Places EAJE rapportées aux enfants de 0 à 2 ans (Insee) ; agrégé en rapport des sommes.",
-        ("caf_eaje", "pop_age"),
+        "Places EAJE rapportées aux enfants de 0 à 2 ans (Insee, à défaut enfants couverts de l'extrait Caf) ; "
+        "agrégé en rapport des sommes.",
+        ("caf_eaje", "pop_age", "caf_demande"),
         UP,
     ),
     _i(
@@ -145,8 +160,8 @@ _ALL = [
         OFF,
         "places pour 100 enfants",
         "Capacité théorique d'accueil formel pour 100 enfants de moins de 3 ans (Cnaf/Onape) ; commune publiée "
-        "seulement au-delà de 10 000 habitants, sinon taux de l'EPCI.",
-        ("caf_txcouv",),
+        "seulement au-delà de 10 000 habitants (ou taux communal de l'extrait Caf « demande »), sinon taux de l'EPCI.",
+        ("caf_txcouv", "caf_demande"),
         UP,
     ),
     _i(
@@ -192,8 +207,9 @@ _ALL = [
         "Places en ALSH pour 100 enfants de 3 à 10 ans",
         OFF,
         "places pour 100 enfants",
-        "Indicateur local de la Caf : places ALSH pour 100 enfants de 3 à 10 ans (Insee).",
-        ("caf_alsh", "pop_age"),
+        "Indicateur local de la Caf : places ALSH pour 100 enfants de 3 à 10 ans (Insee, à défaut enfants couverts "
+        "de l'extrait Caf).",
+        ("caf_alsh", "pop_age", "caf_demande"),
         UP,
     ),
     _i(
@@ -268,6 +284,46 @@ _ALL = [
     ),
     # Accès
     _i(
+        "acces_eaje",
+        "Accessibilité aux places d'EAJE",
+        A,
+        "places accessibles pour 100 enfants de moins de 3 ans",
+        "Places d'EAJE à portée de la commune, partagées avec les communes voisines qui y ont aussi accès et "
+        "pondérées par la distance (méthode E2SFCA, Luo & Qi 2009 ; paramètres sous la légende) ; agrégé en moyenne "
+        "pondérée par le nombre d'enfants.",
+        ("caf_eaje", "pop_age", "caf_demande", "communes"),
+        UP,
+    ),
+    _i(
+        "acces_eaje_hab",
+        "Accessibilité aux places d'EAJE (par habitant)",
+        A,
+        "places accessibles pour 1 000 habitants (population, faute de nombre d'enfants)",
+        "Même méthode (E2SFCA) rapportée à la population faute de nombre d'enfants de moins de 3 ans : "
+        "approximation à remplacer par les enfants (Insee ou extrait Caf « demande »).",
+        ("caf_eaje", "communes"),
+        UP,
+    ),
+    _i(
+        "acces_alsh",
+        "Accessibilité aux places d'ALSH",
+        A,
+        "places accessibles pour 100 enfants de 3 à 10 ans",
+        "Places d'accueil de loisirs à portée de la commune (méthode E2SFCA, capacité = maximum des places "
+        "périscolaire, mercredi et vacances) ; agrégé en moyenne pondérée par le nombre d'enfants.",
+        ("caf_alsh", "pop_age", "caf_demande", "communes"),
+        UP,
+    ),
+    _i(
+        "acces_alsh_hab",
+        "Accessibilité aux places d'ALSH (par habitant)",
+        A,
+        "places accessibles pour 1 000 habitants (population, faute de nombre d'enfants)",
+        "Même méthode (E2SFCA) rapportée à la population faute de nombre d'enfants de 3 à 10 ans.",
+        ("caf_alsh", "communes"),
+        UP,
+    ),
+    _i(
         "distance_eaje_km",
         "Distance à l'EAJE le plus proche",
         A,
@@ -314,6 +370,19 @@ _ALL = [
         DOWN,
     ),
     _i(
+        "eloigne_eaje",
+        "Commune éloignée d'un EAJE",
+        A,
+        "",
+        "Oui si la mairie est au-delà du seuil de distance un EAJE "
+        "(paramètre, règle sous la légende) ; à l'échelle de l'EPCI et du département, voir la part de la "
+        "population éloignée.",
+        ("caf_eaje", "communes"),
+        DOWN,
+        kind="category",
+        categories=OUI_NON,
+    ),
+    _i(
         "part_pop_loin_eaje",
         "Population éloignée d'un EAJE",
         A,
@@ -321,6 +390,20 @@ _ALL = [
         "Part de la population dont la mairie est au-delà du seuil de distance EAJE (paramètre).",
         ("caf_eaje", "communes"),
         DOWN,
+        carte=False,
+    ),
+    _i(
+        "eloigne_alsh",
+        "Commune éloignée d'un ALSH",
+        A,
+        "",
+        "Oui si la mairie est au-delà du seuil de distance un ALSH "
+        "(paramètre, règle sous la légende) ; à l'échelle de l'EPCI et du département, voir la part de la "
+        "population éloignée.",
+        ("caf_alsh", "communes"),
+        DOWN,
+        kind="category",
+        categories=OUI_NON,
     ),
     _i(
         "part_pop_loin_alsh",
@@ -330,6 +413,20 @@ _ALL = [
         "Part de la population au-delà du seuil de distance ALSH (paramètre).",
         ("caf_alsh", "communes"),
         DOWN,
+        carte=False,
+    ),
+    _i(
+        "eloigne_caf",
+        "Commune éloignée d'un accueil CAF",
+        A,
+        "",
+        "Oui si la mairie est au-delà du seuil de distance un accueil CAF "
+        "(paramètre, règle sous la légende) ; à l'échelle de l'EPCI et du département, voir la part de la "
+        "population éloignée.",
+        ("caf_accueils", "dila_annuaire_2016", "communes"),
+        DOWN,
+        kind="category",
+        categories=OUI_NON,
     ),
     _i(
         "part_pop_loin_caf",
@@ -339,6 +436,20 @@ _ALL = [
         "Part de la population au-delà du seuil de distance CAF (paramètre).",
         ("caf_accueils", "dila_annuaire_2016", "communes"),
         DOWN,
+        carte=False,
+    ),
+    _i(
+        "eloigne_france_services",
+        "Commune éloignée d'une France services",
+        A,
+        "",
+        "Oui si la mairie est au-delà du seuil de distance une France services "
+        "(paramètre, règle sous la légende) ; à l'échelle de l'EPCI et du département, voir la part de la "
+        "population éloignée.",
+        ("france_services", "communes"),
+        DOWN,
+        kind="category",
+        categories=OUI_NON,
     ),
     _i(
         "part_pop_loin_france_services",
@@ -348,6 +459,7 @@ _ALL = [
         "Part de la population au-delà du seuil de distance France services (paramètre).",
         ("france_services", "communes"),
         DOWN,
+        carte=False,
     ),
     # Contexte
     _i(
@@ -364,7 +476,7 @@ _ALL = [
         "Enfants de moins de 3 ans",
         C,
         "enfants",
-        "Enfants de 0 à 2 ans (Insee, recensement).",
+        "Enfants de 0 à 2 ans (Insee, recensement ; à défaut enfants couverts de l'extrait Caf « demande »).",
         POP,
         decimals=0,
     ),
@@ -373,7 +485,7 @@ _ALL = [
         "Enfants de 3 à 10 ans",
         C,
         "enfants",
-        "Enfants de 3 à 10 ans (Insee, recensement).",
+        "Enfants de 3 à 10 ans (Insee, recensement ; à défaut enfants couverts de l'extrait Caf « demande »).",
         POP,
         decimals=0,
     ),
@@ -495,14 +607,16 @@ _ALL = [
     ),
     # Bonus territoire
     _i(
-        "bonus_applicable",
-        "Bonus territoire CTG applicable",
+        "bonus_statut",
+        "Bonus territoire CTG (places nouvelles)",
         B,
         "",
-        "Oui si une CTG signée couvre la commune ou son EPCI ; « CTG inconnue » sans la liste des CTG.",
-        ("caf_ctg",),
+        "Applicable : CTG signée, montant connu ; si CTG signée : montant que la commune toucherait une fois la "
+        "CTG signée ; à confirmer : montant entre 2 600 et 3 600 € selon des données manquantes ; non : CTG non "
+        "signée (0 €).",
+        ("caf_ctg", "qpv2024", "zrr2017", "frr2025", "dgcl_pf", "filosofi2021"),
         kind="category",
-        categories=BONUS_APPLICABLE_CATEGORIES,
+        categories=BONUS_STATUT_CATEGORIES,
     ),
     _i(
         "bonus_tranche",
@@ -513,16 +627,28 @@ _ALL = [
         ("qpv2024", "zrr2017", "dgcl_pf"),
         kind="category",
         categories=("T1", "T2", "T3", "T4", "selon richesse"),
+        carte=False,
     ),
     _i(
         "bonus_montant",
-        "Bonus territoire CTG (places nouvelles)",
+        "Bonus territoire CTG par place nouvelle",
         B,
         "€",
-        "Montant par place nouvelle PSU et par an selon le barème paramétré ; 0 sans CTG signée.",
+        "Montant par place nouvelle PSU et par an selon le barème : versé (applicable), qu'elle toucherait une fois "
+        "la CTG signée (si CTG signée), 0 (non) ; non disponible quand il est à confirmer (voir le statut).",
         ("caf_ctg", "qpv2024", "zrr2017", "dgcl_pf", "filosofi2021"),
         UP,
         decimals=0,
+        carte=False,
+    ),
+    _i(
+        "bonus_resume",
+        "Bonus territoire CTG",
+        B,
+        "",
+        "Statut et montant par place nouvelle, en une phrase.",
+        ("caf_ctg",),
+        kind="texte",
     ),
     _i("bonus_motif", "Motif du bonus territoire", B, "", "Explication en toutes lettres.", ("caf_ctg",), kind="texte"),
     # Sous-dotation
@@ -532,8 +658,9 @@ _ALL = [
         S,
         "",
         "P1 : zone prioritaire et sous-couverture ; P2 : sous-couverture et commune pauvre (critères Cnaf 2014) ; "
-        "P3 : vigilance ; à défaut de taux de couverture, règle de repli sur l'offre EAJE.",
-        ("caf_txcouv", "caf_eaje"),
+        "P3 : vigilance. Taux de couverture de la commune quand il existe, sinon accessibilité aux places d'EAJE "
+        "comparée au niveau du département (règle sous la légende).",
+        ("caf_txcouv", "caf_demande", "caf_eaje", "pop_age"),
         DOWN,
         kind="category",
         categories=SOUS_DOTATION_CATEGORIES,
@@ -544,7 +671,7 @@ _ALL = [
         S,
         "",
         "Règle appliquée, en toutes lettres.",
-        ("caf_txcouv", "caf_eaje"),
+        ("caf_txcouv", "caf_demande", "caf_eaje"),
         kind="texte",
     ),
 ]

@@ -26,11 +26,19 @@ from shapely.geometry import Point
 
 from geodata.bundle import Bundle
 from indicators.access import compute_access
-from indicators.bonus import NOTE_A_CONFIRMER, compute_bonus
+from indicators.accessibility import compute_accessibility
+from indicators.bonus import (
+    NOTE_A_CONFIRMER,
+    STATUT_A_CONFIRMER,
+    STATUT_APPLICABLE,
+    STATUT_NON,
+    STATUT_SI_CTG,
+    compute_bonus,
+)
 from indicators.common import Context
 from indicators.compute import Indicators, commune_frame
 from indicators.context import compute_context
-from indicators.offer import compute_offer
+from indicators.offer import NOTE_TX_CAF, compute_offer
 from indicators.params import Params
 from indicators.table import VALUE, Cols
 from indicators.underserved import compute_underserved
@@ -142,19 +150,25 @@ class LevelCoverage:
 class BonusEstimate:
     """Bonus territoire CTG for the new places (€ per year)."""
 
-    applicable: str
+    statut: str
+    """Status of the bonus once the places exist (:data:`indicators.bonus.BONUS_STATUTS`)."""
     tranche: str
     montant_place: float
     """€ per place per year of the tranche (NaN when the tranche depends on unknown wealth data)."""
     montant_min_place: float
     montant_max_place: float
     total: float
-    """Places × amount when the bonus applies, 0 when no signed CTG covers the commune, NaN when unknown."""
+    """Places × amount when the bonus applies, 0 for « non » (CTG non signée), NaN when the amount is to confirm or
+    depends on a CTG still to sign."""
     total_min: float
     total_max: float
     """Range of places × amount, whatever the CTG status (what the bonus would be once a CTG is signed)."""
-    a_confirmer: bool
     motif: str
+
+    @property
+    def a_confirmer(self) -> bool:
+        """The amount per place cannot be stated (missing data or unconfirmed barème line)."""
+        return self.statut == STATUT_A_CONFIRMER
 
 
 @dataclass(frozen=True)
@@ -250,19 +264,17 @@ class Simulation:
             per_place = f"{b.tranche}, {fr_euros(b.montant_place)} par place"
         else:
             per_place = f"{b.tranche}, {fr_euros(b.montant_min_place)} à {fr_euros(b.montant_max_place)} par place"
-        flag = f" ({NOTE_A_CONFIRMER})" if b.a_confirmer else ""
-        if b.applicable == "oui":
-            amount = fr_euros(b.total) if b.total == b.total else f"{fr_euros(b.total_min)} à {fr_euros(b.total_max)}"
-            lines.append(f"  Bonus territoire CTG : {amount}{flag} ({per_place})")
-        elif b.applicable == "non":
+        if b.statut == STATUT_APPLICABLE:
+            lines.append(f"  Bonus territoire CTG : {fr_euros(b.total)} ({per_place})")
+        elif b.statut == STATUT_NON:
+            lines.append(f"  Bonus territoire CTG : 0 € — {b.motif.split(' ; ')[0]}")
+        elif b.statut == STATUT_SI_CTG:
             lines.append(
-                f"  Bonus territoire CTG : 0 € — non applicable sans CTG signée"
-                f" (si une CTG est signée : {per_place}, soit {_range(b.total_min, b.total_max)})"
+                f"  Bonus territoire CTG : si une CTG est signée, {per_place}, soit {_range(b.total_min, b.total_max)}"
             )
         else:
             lines.append(
-                f"  Bonus territoire CTG : CTG inconnue — si une CTG est signée : {per_place}, soit "
-                f"{_range(b.total_min, b.total_max)}{flag}"
+                f"  Bonus territoire CTG : {NOTE_A_CONFIRMER} — {per_place}, soit {_range(b.total_min, b.total_max)}"
             )
         lines.append(f"    motif : {b.motif}")
         p = self.psu
@@ -349,7 +361,8 @@ def _pipeline(bundle: Bundle, layers: dict[str, pd.DataFrame], params: Params) -
     compute_context(ctx, cols, raw)
     compute_offer(ctx, cols, raw, params)
     compute_access(ctx, cols, raw, params)
-    compute_underserved(ctx, cols, raw, params)
+    access = compute_accessibility(ctx, cols, raw, params)
+    compute_underserved(ctx, cols, raw, params, access)
     return ctx, cols, raw
 
 
@@ -360,12 +373,12 @@ def _bonus(
     bareme = params.bareme
     notes: list[str] = []
     row = ind.bonus().loc[commune]
-    applicable, tranche, a_confirmer = str(row["applicable"]), str(row["tranche"]), bool(row["a_confirmer"])
+    tranche, missing, ctg = str(row["tranche"]), str(row["manque"]), str(row["ctg"])
     motif = str(row["motif"])
     if en_qpv is True:
         t = bareme.tranche("zone_prioritaire")
-        tranche, a_confirmer = t.id, t.a_confirmer
-        motif = f"crèche implantée dans un QPV : {t.libelle} ; statut CTG de la commune : {applicable}"
+        tranche, missing = t.id, ("montant de la tranche 1 à confirmer" if t.a_confirmer else "")
+        motif = f"crèche implantée dans un QPV : {t.libelle} ; {motif.split(' ; ')[0]}"
         notes.append("Crèche supposée implantée dans un QPV : tranche 1 du barème (montant maximal).")
     elif en_qpv is False and (cols.values["qpv"].get(commune, 0) or 0) > 0:
         # The commune counts as priority because it contains a QPV; a crèche outside it may fall in a lower tranche.
@@ -373,34 +386,29 @@ def _bonus(
         qpv[commune] = 0.0
         cols.put("qpv", qpv, cols.states["qpv"], cols.notes["qpv"])
         frame = compute_bonus(ctx, cols, params)
-        tranche, a_confirmer, motif = (
-            str(frame.at[commune, "tranche"]),
-            bool(frame.at[commune, "a_confirmer"]),
-            str(frame.at[commune, "motif"]),
-        )
+        tranche, motif = str(frame.at[commune, "tranche"]), str(frame.at[commune, "motif"])
+        missing = str(frame.at[commune, "manque"]) or "tranche d'une crèche hors QPV"
         notes.append(
             "Crèche supposée hors QPV : la tranche est recalculée comme si la commune n'avait pas de QPV (à confirmer)."
         )
-        a_confirmer = True
     by_id = {t.id: t for t in bareme.tranches}
-    if tranche in by_id:
+    if tranche in by_id and not missing:
         montant = by_id[tranche].montant
         low = high = montant
     else:
         montant, low, high = np.nan, bareme.montant_min, bareme.montant_max
-        a_confirmer = True
-    if applicable == "oui":
-        total = places * montant
-    elif applicable == "non":
-        total = 0.0
-        notes.append("Aucune CTG signée ne couvre la commune : bonus territoire non applicable (0 €).")
+    if ctg == "non":
+        statut, total = STATUT_NON, 0.0
+        notes.append("CTG non signée (extrait Caf) : bonus territoire non applicable (0 €).")
+    elif montant != montant:
+        statut, total = STATUT_A_CONFIRMER, np.nan
+    elif ctg == "signée":
+        statut, total = STATUT_APPLICABLE, places * montant
     else:
-        total = np.nan
-        notes.append("Statut CTG inconnu (liste des CTG absente) : bonus indiqué « si une CTG est signée ».")
-    if applicable == "oui" and montant != montant:
-        total = np.nan
+        statut, total = STATUT_SI_CTG, np.nan
+        notes.append("Aucune CTG signée ne couvre la commune : bonus indiqué « si une CTG est signée ».")
     est = BonusEstimate(
-        applicable=applicable,
+        statut=statut,
         tranche=tranche,
         montant_place=float(montant),
         montant_min_place=float(low),
@@ -408,7 +416,6 @@ def _bonus(
         total=float(total),
         total_min=float(places * low),
         total_max=float(places * high),
-        a_confirmer=a_confirmer,
         motif=motif,
     )
     return est, notes
@@ -511,6 +518,19 @@ def simulate(
                 )  # fmt: skip
         if not bumps and places:
             assumptions.append("Taux de couverture après non calculable : le niveau après utilise le taux actuel.")
+    demande = bundle.layer("caf_demande")
+    demand_bump = 0.0
+    if tx_layer is None and demande is not None and "taux_couverture" in demande:
+        # The Caf « demande » extract gives the commune's own rate: the same Cnaf bump, commune level only.
+        v, s, n = _value(ind, "commune", "txcouv_global", commune)
+        kids, ks, _ = _value(ind, "commune", "pop_moins3", commune)
+        if s == VALUE and NOTE_TX_CAF in n and ks == VALUE and kids > 0:
+            demand_bump = 100.0 * places / kids
+            couverture.append(LevelCoverage("commune", commune, territories[0][2], v, v + demand_bump, VALUE, n))
+            assumptions.append(
+                "Taux de couverture communal de l'extrait Caf après = taux + places nouvelles ÷ enfants de moins de "
+                "3 ans × 100 (méthode Cnaf)."
+            )
 
     # Under-served level: the rule of indicators/underserved.py re-run on the modified layers.
     layers = dict(bundle.layers)
@@ -521,6 +541,11 @@ def simulate(
         assumptions.append("Extrait Caf des EAJE absent : l'offre actuelle et le niveau après ne sont pas connus.")
     if tx_layer is not None and bumps:
         layers["caf_txcouv"] = _bump_coverage(tx_layer, bumps)
+    if demand_bump and demande is not None:
+        bumped = demande.copy()
+        mask = bumped["code_commune"].astype(str) == commune
+        bumped.loc[mask, "taux_couverture"] = pd.to_numeric(bumped.loc[mask, "taux_couverture"]) + demand_bump
+        layers["caf_demande"] = bumped
     ctx, cols, _ = _pipeline(bundle, layers, ind.params)
     before = ind.commune.values["sous_dotation"]
     after = cols.values["sous_dotation"]

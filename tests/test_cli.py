@@ -87,6 +87,29 @@ def test_export_indicators_writes_csv_and_parameters(bundle_66_demo_dir, tmp_pat
     assert (tmp_path / "communes.parametres.json").is_file()
 
 
+def test_export_cibles_ranked_filtered_and_flagged(bundle_66_demo_dir, tmp_path, capsys):
+    import csv
+
+    out = tmp_path / "cibles.csv"
+    levels = ["--niveaux", "P1,P2,P3 vigilance"]  # P3 too: the list does not hang on the zoning layers being there
+    assert main(["export", "cibles", "--bundle", str(bundle_66_demo_dir), "--out", str(out), *levels]) == 0
+    said = capsys.readouterr().out
+    assert "classées par enfants sans place accessible" in said and "[DONNÉES FICTIVES]" in said
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert rows and [int(r["Rang"]) for r in rows] == list(range(1, len(rows) + 1))
+    assert {r["Niveau de sous-dotation"] for r in rows} <= {"P1", "P2", "P3 vigilance"}
+    assert {r["Avertissement"] for r in rows} == {"Données fictives"}
+    lacking = [float(r["Enfants sans place accessible (estimation)"].replace(",", ".")) for r in rows]
+    assert lacking == sorted(lacking, reverse=True)
+    conflent = tmp_path / "conflent.csv"
+    assert main(["export", "cibles", "--bundle", str(bundle_66_demo_dir), "--out", str(conflent), "--epci",
+                 "200049211", *levels]) == 0  # fmt: skip
+    sub = list(csv.DictReader(conflent.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert sub and {r["EPCI"] for r in sub} == {"Communauté de communes Conflent-Canigó"}
+    assert (tmp_path / "conflent.parametres.json").is_file()
+    assert main(["export", "cibles", "--bundle", str(bundle_66_demo_dir), "--out", str(conflent), "--epci", "x"]) == 1
+
+
 def test_commands_reading_a_bundle_refuse_a_missing_one(tmp_path, capsys):
     assert main(["export", "indicators", "--bundle", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.csv")]) == 2
     assert "Aucun bundle" in capsys.readouterr().out

@@ -222,7 +222,17 @@ def fake_indicators(bundle) -> FakeIndicators:
     fr_values = pd.DataFrame({"eaje_places": [float("nan")]}, index=["FR"])
     fr_states = pd.DataFrame({"eaje_places": ["nd"]}, index=["FR"])
     bonus = pd.DataFrame(
-        {"applicable": "oui", "tranche": "T2", "montant": 3100.0, "motif": "<script>x</script>", "a_confirmer": True},
+        {
+            "statut": "à confirmer",
+            "tranche": "T2",
+            "montant": float("nan"),
+            "montant_min": 2600.0,
+            "montant_max": 3600.0,
+            "manque": "montant de la T2 non confirmé (annexe du barème Cnaf)",
+            "ctg": "signée",
+            "resume": "à confirmer : 2 600 – 3 600 € par place nouvelle et par an (montant de la T2 non confirmé)",
+            "motif": "<script>x</script>",
+        },
         index=codes,
     )
     return FakeIndicators(

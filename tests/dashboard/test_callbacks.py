@@ -61,25 +61,33 @@ def _text(component) -> str:
 def test_class_patch_sends_values_only_and_is_small(app_context, model, indicator, method):
     patch = update_map_classes(indicator, method, 7, "")
     ops = _operations(patch)
-    assert {tuple(op["location"][-1:]) for op in ops} == {
+    communes = [op for op in ops if op["location"][:2] == ["data", trace_index(model, "communes")]]
+    assert {tuple(op["location"][-1:]) for op in communes} == {
         ("z",),
         ("colorscale",),
         ("zmin",),
         ("zmax",),
         ("hovertemplate",),
     }
-    assert all(op["location"][:2] == ["data", trace_index(model, "communes")] for op in ops)
+    # The only other trace touched: the dark outline of the « non disponible » communes (their codes, a short list).
+    others = [op for op in ops if op not in communes]
+    assert {tuple(op["location"]) for op in others} == {
+        ("data", trace_index(model, "nd"), "locations"),
+        ("data", trace_index(model, "nd"), "z"),
+    }
     assert "geojson" not in to_json_plotly(patch.to_plotly_json())
     assert _size(patch) < MAX_PATCH_BYTES
 
 
 def test_class_patch_encodes_special_states(app_context, model):
-    ops = {
-        op["location"][-1]: op["params"]["value"]
-        for op in _operations(update_map_classes("eaje_places", "quantiles", 5, ""))
-    }
+    all_ops = _operations(update_map_classes("eaje_places", "quantiles", 5, ""))
+    communes, nd = trace_index(model, "communes"), trace_index(model, "nd")
+    ops = {op["location"][-1]: op["params"]["value"] for op in all_ops if op["location"][1] == communes}
     # Fixture: first commune secret, second not available, third a true zero.
     assert ops["z"][:3] == [1, 0, 2]
+    # The « non disponible » commune gets the dark outline (white fill), nothing else.
+    outline = {op["location"][-1]: op["params"]["value"] for op in all_ops if op["location"][1] == nd}
+    assert outline == {"locations": [model.codes[1]], "z": [0]}
     assert ops["zmin"] == -0.5
     column = list(model.columns).index("eaje_places")
     assert f"%{{customdata[{column}]}}" in ops["hovertemplate"]
@@ -95,8 +103,10 @@ def test_manual_breaks_error_is_reported_in_french(app_context):
     legend, _, error = update_legend("eaje_places", "manuel", 5, "10 ; 20", "")
     assert error == ""
     text = _text(legend)
-    assert "de 1 à 10" in text and "plus de 10 à 20" in text and "plus de 20 à 40" in text
+    # Places are whole numbers: classes read « 1 – 10 », « 11 – 20 », « 21 – 40 », each with its share.
+    assert "1 – 10" in text and "11 – 20" in text and "21 – 40" in text
     assert "secret statistique" in text and "non disponible" in text
+    assert "1 commune (< 1 %)" in text and "(226 communes)" in text
     assert "Caf 66" in text and "millésime 2024" in text
 
 
@@ -134,11 +144,25 @@ def test_table_and_summary_follow_the_epci(app_context, model):
     assert len(rows) == model.epci_codes.count(epci)
     assert {row["code"] for row in rows} == {c for c, e in zip(model.codes, model.epci_codes, strict=True) if e == epci}
     assert columns[-2]["type"] == "numeric"
-    assert f"{len(rows)} communes" in _text(summary)
+    text = _text(summary)
+    # The EPCI beside the département: communes, inhabitants, places, levels with shares, ZRR communes.
+    assert f"EPCI Département Communes {len(rows)} 226" in text
+    assert "Places en EAJE 100 3 000" in text
+    level = model.columns["sous_dotation"].values
+    p1 = sum(1 for v, e in zip(level, model.epci_codes, strict=True) if v == "P1" and e == epci)
+    assert f"P1 {p1} commune" in text and "57 communes (25 %)" in text
     all_rows, _, _ = update_table("eaje_places", "")
     assert len(all_rows) == 226
     assert all_rows[0]["valeur"] is None and all_rows[0]["etat"] == "secret statistique"
     assert all_rows[2]["valeur"] == 0.0 and all_rows[2]["etat"] == ""
+
+
+def test_table_number_formats_keep_their_own_decimals(app_context):
+    _, columns, _ = update_table("taux_pauvrete", "")
+    by_id = {c["id"]: c for c in columns}
+    # One decimal for the rate, none for the population (a shared Format object used to give both the last one).
+    assert by_id["valeur"]["format"].to_plotly_json()["specifier"] == ",.1f"
+    assert by_id["population"]["format"].to_plotly_json()["specifier"] == ",.0f"
 
 
 def test_click_targets():
@@ -169,7 +193,9 @@ def test_commune_card_compares_with_epci_departement_france(app_context, model):
     assert "Perpignan (66136)" in text
     assert "3\u202f000\u00a0places" in text  # département
     assert "100\u00a0places" in text  # EPCI
-    assert "à confirmer" in text and "<script>x</script>" in text  # motif shown as plain text
+    assert "à confirmer : 2 600 – 3 600 € par place nouvelle et par an" in text
+    assert "<script>x</script>" in text  # motif shown as plain text
+    assert "France" not in text.split("Tous les indicateurs")[1].split("Bonus")[0]  # no national figure: no column
     assert "ZRR 2017" in text
     assert update_commune_card(None, "eaje_places").children.children.startswith("Cliquez")
 
@@ -201,7 +227,7 @@ def test_url_sync_both_ways(app):
         with app.server.app_context():
             return copy_context().run(call)
 
-    defaults = ("population", "quantiles", 5, "", ["eaje", "france_services"], ["epci"], "", None)
+    defaults = ("sous_dotation", "quantiles", 5, "", ["eaje", "france_services"], ["epci"], "", None)
     out = run(ids.URL, "?indicateur=taux_pauvrete&classes=jenks&n=4&couches=eaje,zrr&commune=66136", *defaults)
     # Controls already showing the linked value are left alone (no redraw cascade on page load).
     assert out[1:] == ("taux_pauvrete", "jenks", 4, no_update, ["eaje"], ["zrr"], no_update, "66136")
@@ -243,8 +269,13 @@ def test_under_served_hover_also_gives_the_bonus_per_new_place(bundle_66_demo):
     columns = list(real.columns)
     template = hovertemplate(real, "sous_dotation")
     assert f"%{{customdata[{columns.index('sous_dotation')}]}}" in template
-    assert f"Bonus territoire (place nouvelle) : %{{customdata[{columns.index('bonus_montant')}]}} €" in template
+    assert f"Bonus territoire : %{{customdata[{columns.index('bonus_statut')}]}}" in template
     assert "Bonus territoire" not in hovertemplate(real, "population")
+    # The bonus column's hover text is the one sentence every view uses.
+    prades = real.codes.index("66149")
+    bonus = real.indicators.bonus()
+    assert real.columns["bonus_statut"].display[prades] == bonus.at["66149", "resume"]
+    assert real.columns["bonus_statut"].values[prades] == bonus.at["66149", "statut"]
 
 
 def test_national_scale_sends_commune_lists_on_demand(model, monkeypatch):

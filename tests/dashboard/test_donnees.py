@@ -134,7 +134,8 @@ def test_reload_notice_only_when_version_changed():
 def test_template_files_and_safe_names():
     groups = dict(template_files())
     assert groups["Crèches (EAJE)"] == ["caf_eaje.xlsx", "caf_eaje.csv", "caf_eaje_exemple.csv"]
-    assert len(groups) == 5
+    assert len(groups) == 6
+    assert groups["Demande par commune (enfants couverts, taux de couverture)"][0] == "caf_demande.xlsx"
     pattern = __import__("dashboard.donnees", fromlist=["_TEMPLATE_NAME"])._TEMPLATE_NAME
     assert safe_file("caf_eaje.csv", TEMPLATES_DIR, pattern) == EAJE_EXAMPLE.with_name("caf_eaje.csv")
     for bad in ("../pyproject.toml", "..", "%2e%2e/x.csv", "/etc/passwd", "absent.csv", "CAF_EAJE.CSV"):

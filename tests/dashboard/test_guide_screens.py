@@ -89,6 +89,8 @@ def test_guide_screens(dash_duo, app, page_settings, tmp_path):  # noqa: F811
     # 1. The map, with the header links to the other pages.
     nav = [a.text for a in dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.PAGE} .page-nav a")]
     assert nav == ["Carte", "Données", "Aide"]
+    dash_duo.driver.get(dash_duo.server_url + "/?indicateur=population")
+    _wait_map(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.LEGEND}", "Population municipale", timeout=10)
     save(dash_duo, "carte")
 

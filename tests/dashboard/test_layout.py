@@ -59,7 +59,25 @@ def test_indicator_picker_is_grouped_by_theme_and_lists_mappable_indicators_only
     assert headers == ["— Contexte —", "— Offre —", "— Accès —", "— Sous-dotation —"]
     assert "bonus_motif" not in values  # texte: card only
     assert "med_niveau_vie" not in values  # not available in this bundle
-    assert picker.value == "population"
+    # No places per child nor accessibility in this bundle: the first view is the under-served map, never a count.
+    assert picker.value == "sous_dotation"
+
+
+def test_class_controls_hidden_for_categorical_indicators(app):
+    fieldset = next(c for c in _walk(app.layout()) if getattr(c, "id", None) == ids.CLASS_CONTROLS)
+    assert fieldset.hidden is True  # the first view is categorical
+
+
+def test_layers_without_data_are_disabled_with_their_reason(app):
+    zones = next(c for c in _walk(app.layout()) if getattr(c, "id", None) == ids.ZONE_LAYERS)
+    by_key = {o["value"]: o for o in zones.options}
+    # This bundle has no QPV layer and no CTG list: offered, disabled, with the reason, never drawn empty.
+    assert by_key["qpv2024"]["disabled"] is True
+    assert by_key["qpv2024"]["label"] == "QPV 2024 (périmètres) — indisponible : couche absente"
+    assert by_key["ctg"]["label"].endswith("indisponible : couche absente du bundle")
+    assert by_key["cibles"]["disabled"] is True
+    assert not by_key["zrr"].get("disabled")
+    assert "qpv2024" not in zones.value
 
 
 def test_epci_filter_starts_with_whole_departement(app, model):

@@ -127,7 +127,8 @@ def test_blank_templates_match_the_specification() -> None:
         example = pd.read_csv(TEMPLATES_DIR / f"{template.id}_exemple.csv", sep=";", dtype=str, encoding="utf-8-sig")
         assert list(example.columns) == template.headers
         assert 3 <= len(example) <= 5
-        assert example["Nom"].fillna("").str.contains("fictif|fictive|Perpignan|Communauté|^$").all()
+        names = example["Nom"] if "Nom" in example else example["Commune"]
+        assert names.fillna("").str.contains("fictif|fictive|Perpignan|Communauté|Prades|Céret|^$").all()
 
 
 def _excel_value(text: str) -> object:
@@ -355,6 +356,7 @@ def test_catalogue_entries() -> None:
         "caf_centres_sociaux",
         "caf_accueils",
         "caf_ctg",
+        "caf_demande",
     ]
     for source in caf.CAF_SOURCES:
         assert source.kind == "caf"

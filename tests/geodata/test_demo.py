@@ -45,6 +45,7 @@ def test_writes_every_template_and_the_marker(demo_dir: Path) -> None:
         "alsh_demo.csv",
         "centres_sociaux_demo.csv",
         "ctg_demo.csv",
+        "demande_demo.csv",
         "eaje_demo.csv",
     ]
     assert "DONNÉES FICTIVES" in (demo_dir / "DONNEES_FICTIVES.txt").read_text(encoding="utf-8")
@@ -90,14 +91,39 @@ def test_other_layers_totals(demo: dict[str, LayerResult], ctx66: ImportContext)
     assert by_town == {PERPIGNAN: 3, "66049": 1, "66149": 1}  # Perpignan ×3, Céret, Prades
     assert (accueils["type_site"] == "permanence").sum() >= 2
     ctg = demo["caf_ctg"].table
-    assert sorted(ctg["code"]) == sorted(set(ctx66.communes["epci_code"]) - {""})
-    assert len(ctg) == 12
-    assert set(ctg["statut"]) == {"signée", "en cours", "à renouveler"}
-    signed = ctg[ctg["statut"] != "en cours"]
+    by_epci = ctg[ctg["niveau"] == "epci"]
+    assert sorted(by_epci["code"]) == sorted(set(ctx66.communes["epci_code"]) - {""})
+    assert len(by_epci) == 12
+    assert set(ctg["statut"]) == {"signée", "en cours", "à renouveler", "non signée"}
+    assert (ctg["statut"] == "non signée").sum() == 1
+    # The Ville de Perpignan's own CTG, signed on 27 February 2025 (a public fact kept in the demo).
+    perpignan = ctg[ctg["niveau"] == "commune"]
+    assert perpignan[["code", "statut", "date_signature"]].values.tolist() == [[PERPIGNAN, "signée", "2025-02-27"]]
+    assert (ctg.loc[ctg["statut"] == "signée", "date_signature"] <= "2025-06-30").all()
+    signed = ctg[~ctg["statut"].isin(["en cours", "non signée"])]
     assert (signed["date_signature"] != "").all()
     assert (signed["date_fin"] > signed["date_signature"]).all()
     assert (ctg.loc[ctg["statut"] == "à renouveler", "date_fin"] < "2025-06-30").all()
-    assert (ctg.loc[ctg["statut"] == "en cours", "date_signature"] == "").all()
+    assert (ctg.loc[ctg["statut"].isin(["en cours", "non signée"]), "date_signature"] == "").all()
+
+
+def test_demand_extract_children_and_rates(demo: dict[str, LayerResult], ctx66: ImportContext) -> None:
+    demande = demo["caf_demande"].table.set_index("code_commune")
+    communes = ctx66.communes.set_index("code")
+    assert sorted(demande.index) == sorted(communes.index)
+    share = demande["enfants_0_2"].sum() / communes["population"].sum()
+    assert 0.024 <= share <= 0.030
+    assert 0.075 <= demande["enfants_3_10"].sum() / communes["population"].sum() <= 0.09
+    rated = demande["taux_couverture"].notna()
+    big = communes["population"] >= 10_000
+    assert rated[big[big].index].all()  # every commune the CNAF would publish
+    assert 1 <= int((rated & ~big.reindex(rated.index)).sum()) <= 6  # and a few smaller ones (the extract's use)
+    assert demande.loc[rated, "taux_couverture"].between(15, 120).all()
+    # Every EPCI main town has a crèche, and a multi-accueil.
+    eaje = demo["caf_eaje"].table
+    hubs = ctx66.communes.sort_values("population", ascending=False).drop_duplicates("epci_code")["code"]
+    for code in hubs:
+        assert "multi-accueil" in set(eaje.loc[eaje["code_commune"] == code, "type_accueil"]) or code == PERPIGNAN
 
 
 def test_points_stay_in_their_commune_and_some_use_the_town_hall(demo: dict[str, LayerResult], ctx66) -> None:

@@ -49,6 +49,7 @@ VALID_FILES: dict[str, Path] = {
     "caf_centres_sociaux": TEMPLATES / "caf_centres_sociaux_exemple.csv",
     "caf_accueils": TEMPLATES / "caf_accueils_exemple.csv",
     "caf_ctg": TEMPLATES / "caf_ctg_exemple.csv",
+    "caf_demande": TEMPLATES / "caf_demande_exemple.csv",
 }
 """One valid CSV per importer that reads CSV (geojson/xlsx-only importers are not concerned)."""
 

@@ -23,7 +23,8 @@ DASHBOARD_IDS = [
     "distance_france_services_km",
     "med_niveau_vie",
     "taux_pauvrete",
-    "bonus_montant",
+    "bonus_statut",
+    "acces_eaje",
     "sous_dotation",
     "france_services_nb",
     "qpv",
@@ -177,87 +178,144 @@ def test_context_and_zonages(ind):
     assert v.at["66001", "densite_hab_km2"] == pytest.approx(12000 / (8.19 * 11.12), rel=0.01)
 
 
-def test_bonus_default_zrr(ind):
+def test_bonus_state_model(ind):
     b = ind.bonus()
-    assert list(b.columns) == ["applicable", "tranche", "montant", "motif", "a_confirmer"]
-    # QPV commune, CTG only « en cours »: tranche 1 but not applicable → 0 €.
-    assert b.loc["66001", ["applicable", "tranche", "montant"]].tolist() == ["non", "T1", 0.0]
-    assert "QPV" in b.at["66001", "motif"]
-    # ZRR commune covered by its EPCI's signed CTG.
-    assert b.loc["66004", ["applicable", "tranche", "montant", "a_confirmer"]].tolist() == ["oui", "T1", 3600.0, False]
+    assert list(b.columns) == [
+        "statut", "tranche", "montant", "montant_min", "montant_max", "manque", "ctg", "resume", "motif"
+    ]  # fmt: skip
+    # QPV commune whose own CTG is only « en cours »: tranche 1, the amount it would pay once the CTG is signed.
+    assert b.loc["66001", ["statut", "tranche", "montant"]].tolist() == ["si CTG signée", "T1", 3600.0]
+    assert b.at["66001", "resume"] == "si CTG signée : 3 600 € par place nouvelle et par an (T1)"
+    assert "CTG de la commune : en cours" in b.at["66001", "motif"]
+    # ZRR commune covered by its EPCI's signed CTG: applicable.
+    assert b.loc["66004", ["statut", "tranche", "montant"]].tolist() == ["applicable", "T1", 3600.0]
+    assert b.at["66004", "resume"] == "applicable : 3 600 € par place nouvelle et par an (T1)"
     assert "EPCI" in b.at["66004", "motif"]
-    # Commune CTG, rich: minimum tranche, intermediate rule à confirmer.
-    assert b.loc["66002", ["applicable", "tranche", "montant", "a_confirmer"]].tolist() == ["oui", "T4", 2600.0, True]
-    assert ind.commune.notes.at["66002", "bonus_montant"] == "à confirmer"
-    # PF and niveau de vie under the references (unconfirmed intermediate tranche).
-    assert b.loc["66005", ["tranche", "montant", "a_confirmer"]].tolist() == ["T2", 3267.0, True]
-    # No potentiel financier: no guess, the range and « à confirmer ».
+    # Signed commune CTG but the tranche (T4, rich commune) is an unconfirmed barème line: range and what is missing.
+    row = b.loc["66002"]
+    assert row["statut"] == "à confirmer" and row["tranche"] == "T4" and math.isnan(row["montant"])
+    assert (row["montant_min"], row["montant_max"]) == (2600.0, 3600.0)
+    assert row["resume"].startswith("à confirmer : 2 600 – 3 600 € par place nouvelle et par an (montant de la T4")
+    assert b.loc["66005", ["statut", "tranche"]].tolist() == ["à confirmer", "T2"]
+    # No potentiel financier: no guess.
     assert b.at["66006", "tranche"] == "selon richesse"
-    assert math.isnan(b.at["66006", "montant"])
-    assert "potentiel financier absent" in b.at["66006", "motif"]
-    assert "2 600 – 3 600 € selon richesse (à confirmer)" in b.at["66006", "motif"]
+    assert b.at["66006", "manque"] == "potentiel financier absent"
     assert ind.commune.states.at["66006", "bonus_montant"] == "nd"
+    assert "2 600 – 3 600 €" in ind.commune.notes.at["66006", "bonus_montant"]
+    # One indicator on the map, the same sentence in the text column every view reads.
+    assert ind.commune.values.at["66004", "bonus_statut"] == "applicable"
+    assert ind.commune.values.at["66004", "bonus_resume"] == b.at["66004", "resume"]
+    assert REGISTRY["bonus_statut"].carte and not REGISTRY["bonus_montant"].carte
+
+
+def test_bonus_non_when_the_ctg_is_refused():
+    ctg = make_bundle().layers["caf_ctg"].copy()
+    ctg.loc[ctg["code"] == EPCI_B, "statut"] = "non signée"
+    b = compute_indicators(make_bundle(replace={"caf_ctg": ctg})).bonus()
+    assert b.loc["66004", ["statut", "montant", "ctg"]].tolist() == ["non", 0.0, "non"]
+    assert b.at["66004", "resume"] == "non : 0 € (CTG de l'EPCI (CC Corbières Salanque Méditerranée) : non signée)"
+    assert "si une CTG était signée : 3 600 €" in b.at["66004", "motif"]
+    # A signed commune row wins over its EPCI's refusal (the commune co-funds the places).
+    ctg.loc[len(ctg)] = ["commune", "66005", "Epsilon", "signée", "2024-01-01", "", "commune"]
+    b = compute_indicators(make_bundle(replace={"caf_ctg": ctg})).bonus()
+    assert b.at["66005", "ctg"] == "signée"
 
 
 def test_bonus_frr_setting_and_qpv_plus_frr():
     params = load_params()
     frr = compute_indicators(make_bundle(), dataclasses.replace(params, zonage_rural="frr2025")).bonus()
-    assert frr.loc["66006", ["tranche", "montant", "a_confirmer"]].tolist() == ["T1", 3600.0, True]
-    assert frr.loc["66004", ["tranche", "montant"]].tolist() == ["T2", 3267.0]  # ZRR no longer counts
+    # FRR counted as rural zone: tranche 1, but the CNAF texts name ZRR → to confirm.
+    assert frr.loc["66006", ["statut", "tranche"]].tolist() == ["à confirmer", "T1"]
+    assert frr.at["66006", "manque"] == "prise en compte des FRR par la Cnaf à confirmer"
+    assert frr.at["66004", "tranche"] == "T2"  # ZRR no longer counts
     both = compute_indicators(make_bundle(), dataclasses.replace(params, zonage_rural="les_deux")).bonus()
     assert both.at["66001", "tranche"] == "T1"
     assert "QPV et FRR" in both.at["66001", "motif"]
-    assert not both.at["66001", "a_confirmer"]
+    assert both.at["66001", "statut"] == "si CTG signée"
 
 
 def test_bonus_without_ctg_layer():
     b = compute_indicators(make_bundle(drop=("caf_ctg",))).bonus()
-    assert (b["applicable"] == "CTG inconnue").all()
-    assert b.at["66004", "montant"] == 3600.0
+    assert set(b["statut"]) == {"si CTG signée", "à confirmer"}
+    assert b.loc["66004", ["statut", "montant"]].tolist() == ["si CTG signée", 3600.0]
     assert "liste des CTG absente" in b.at["66004", "motif"]
 
 
-def test_underserved_with_coverage(ind):
+def test_underserved_cnaf_rule_then_accessibility(ind):
     v = ind.commune.values
-    assert v["sous_dotation"].tolist() == ["P1", "P3 vigilance", "P1", "couvert", "couvert", "couvert"]
-    assert "QPV" in v.at["66001", "sous_dotation_motif"]
-    assert "de l'EPCI 55,0 < France 60,9" in v.at["66002", "sous_dotation_motif"]
-    assert ind.commune.notes.at["66002", "sous_dotation"] == "taux de l'EPCI"
+    # 66001 has its own CNAF rate: CNAF rule. The others only have their EPCI's rate: accessibility (E2SFCA) against
+    # the département level 82 / 755 × 100 = 10,86 places per 100 children (see test_accessibility.py).
+    assert v["sous_dotation"].tolist() == ["P1", "P3 vigilance", "P1", "P1", "P3 vigilance", "P3 vigilance"]
+    assert v.at["66001", "sous_dotation_motif"] == "taux de couverture 50,0 < France 60,9 ; commune en QPV"
+    assert ind.commune.notes.at["66001", "sous_dotation"] == "règle Cnaf (taux de couverture)"
+    assert v.at["66002", "sous_dotation_motif"] == (
+        "accessibilité EAJE 9,1 places pour 100 enfants, 83 % du niveau du département (10,9) (taux de l'EPCI 55,0)"
+    )
+    assert v.at["66003", "sous_dotation_motif"].endswith("moins de 50 % du niveau du département (10,9) "
+                                                         "(taux de l'EPCI 55,0) ; commune en ZRR 2017")  # fmt: skip
+    assert v.at["66006", "sous_dotation_motif"].startswith("aucune place d'EAJE à moins de 15 km (trajet estimé)")
+    assert (
+        "P1/P2 non évaluables : potentiel financier ou niveau de vie non disponible"
+        in v.at["66006", "sous_dotation_motif"]
+    )
+    assert ind.commune.notes.at["66002", "sous_dotation"] == "règle de repli (accessibilité EAJE)"
 
 
 def test_underserved_p2_and_threshold_branch():
-    layers = make_bundle().layers
-    tx = layers["caf_txcouv"].copy()
+    params = dataclasses.replace(load_params(), ratio_deficit=0.6)
+    v = compute_indicators(make_bundle(), params).commune.values
+    # 66005: 5,50 / 10,86 = 51 % < 60 %, no priority zone, PF 950 < 978 and niveau de vie 21 500 < 23 000 → P2.
+    assert v.at["66005", "sous_dotation"] == "P2"
+    assert (
+        "potentiel financier 950 € < 978 € et niveau de vie 21500 € < 23000 €" in v.at["66005", "sous_dotation_motif"]
+    )
+    # Without accessibility (no EAJE extract) the EPCI rate falls back on the CNAF ladder, flagged.
+    tx = make_bundle().layers["caf_txcouv"].copy()
     tx.loc[tx["code"] == EPCI_B, "txcouv"] = 56.0
-    v = compute_indicators(make_bundle(replace={"caf_txcouv": tx})).commune.values
+    v = compute_indicators(make_bundle(drop=("caf_eaje",), replace={"caf_txcouv": tx})).commune.values
     assert v.loc[["66004", "66005", "66006"], "sous_dotation"].tolist() == ["P1", "P2", "P3 vigilance"]
+    assert "taux de couverture de l'EPCI 56,0 < France 60,9" in v.at["66005", "sous_dotation_motif"]
     assert "P1/P2 non évaluables" in v.at["66006", "sous_dotation_motif"]
     # France reference below the local rate but rate under 58 → vigilance by the plan-rebond threshold.
-    params = dataclasses.replace(load_params(), tx_global_france=52.0)
+    params = dataclasses.replace(load_params(), tx_global_france=45.0)
+    layers = make_bundle().layers
     tx2 = layers["caf_txcouv"][layers["caf_txcouv"]["niveau"] != "nat"]
     result = compute_indicators(make_bundle(replace={"caf_txcouv": tx2}), params)
-    assert result.commune.values.at["66002", "sous_dotation"] == "P3 vigilance"
-    assert "< seuil 58,0" in result.commune.values.at["66002", "sous_dotation_motif"]
+    assert result.commune.values.at["66001", "sous_dotation"] == "P3 vigilance"
+    assert "< seuil 58,0" in result.commune.values.at["66001", "sous_dotation_motif"]
     assert "paramétrée" in result.france.notes.at["FR", "txcouv_global"]
 
 
-def test_underserved_fallback_without_coverage():
+def test_underserved_fallback_separates_the_creche_town_from_its_hamlet():
     result = compute_indicators(make_bundle(drop=("caf_txcouv",)))
     v = result.commune.values
-    # Département level 82 / 755 × 100 = 10,86 places per 100 children.
-    assert v["sous_dotation"].tolist() == ["couvert", "couvert", "P1", "P1", "P2", "P3 vigilance"]
-    assert "aucun EAJE à moins de 15,0 km" in v.at["66006", "sous_dotation_motif"]
-    assert "< département 10,9" in v.at["66005", "sous_dotation_motif"]
-    assert (result.commune.notes["sous_dotation"] == "règle de repli (offre seule)").all()
+    # EPCI A: Alpha (60 places) is above the département level, Beta (12 places) at 83 %, Gamma (no crèche, only
+    # Beta's places at 10-15 km) under half of it.
+    assert v["sous_dotation"].tolist() == ["couvert", "P3 vigilance", "P1", "P1", "P3 vigilance", "P3 vigilance"]
+    assert v.at["66001", "sous_dotation_motif"] == (
+        "accessibilité EAJE 15,2 places pour 100 enfants ≥ niveau du département (10,9)"
+    )
+    assert (result.commune.notes["sous_dotation"] == "règle de repli (accessibilité EAJE)").all()
     none = compute_indicators(make_bundle(drop=("caf_txcouv", "caf_eaje")))
     assert (none.commune.states["sous_dotation"] == "nd").all()
     assert "sous_dotation" not in none.available
+    assert none.commune.notes.at["66001", "sous_dotation"] == "taux de couverture communal et offre EAJE absents"
+
+
+def test_level_shares():
+    from indicators.underserved import level_shares
+
+    shares = level_shares(pd.Series(["P1", "P1", "couvert", None]))
+    assert shares["P1"] == (2, 50.0)
+    assert shares["P2"] == (0, 0.0)
+    assert shares["non disponible"] == (1, 25.0)
 
 
 def test_synthetic_and_provenance(ind):
     assert ind.synthetic
     prov = ind.provenance("eaje_places_100_moins3")
-    assert [p["layer"] for p in prov] == ["caf_eaje", "pop_age"]
+    assert [p["layer"] for p in prov] == ["caf_eaje", "pop_age", "caf_demande"]
+    assert not prov[2]["present"]
     assert prov[0]["synthetic"]
     assert not prov[1]["synthetic"]
     assert prov[1]["present"]

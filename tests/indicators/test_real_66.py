@@ -20,9 +20,11 @@ def test_real_66_base_only():
     assert len(ind.epci.values) == 12
     assert ind.epci.values["population"].sum() == 474452
     assert "EPCI partiel : communes du 66 seulement" in ind.epci.notes.at["200070365", "population"]
-    # Without layers, offer and access are nd everywhere (never 0) and the bonus is « CTG inconnue ».
+    # Without layers, offer and access are nd everywhere (never 0); without zonings nor CTG list, every bonus amount
+    # is « à confirmer ».
     assert (ind.commune.states["eaje_places"] == "nd").all()
     assert (ind.commune.states["distance_france_services_km"] == "nd").all()
-    assert (ind.bonus()["applicable"] == "CTG inconnue").all()
+    assert (ind.bonus()["statut"] == "à confirmer").all()
+    assert (ind.commune.states["acces_eaje"] == "nd").all()
     assert set(ind.available) >= {"population", "densite_hab_km2", "classe_population"}
     assert not ind.synthetic

@@ -29,9 +29,10 @@ def _places(bundle, codes: set[str]) -> float:
     return float(pd.to_numeric(eaje.loc[eaje["code_commune"].isin(codes), "places"]).sum())
 
 
-def _population(bundle, codes: set[str]) -> float:
-    c = bundle.communes
-    return float(c.loc[c["code"].isin(codes), "population"].sum())
+def _children(bundle, codes: set[str]) -> float:
+    """Children under 3 of the demo « demande » extract (fictitious enfants couverts)."""
+    d = bundle.layer("caf_demande")
+    return float(d.loc[d["code_commune"].isin(codes), "enfants_0_2"].sum())
 
 
 def _psu_per_place(sp) -> float:
@@ -45,32 +46,33 @@ def test_qpv_commune_perpignan_by_hand(demo, sp):
     communes = bundle.communes
     epci_code = communes.loc[communes["code"] == PERPIGNAN, "epci_code"].iloc[0]
     members = set(communes.loc[communes["epci_code"] == epci_code, "code"])
-    # no population by age in the real layers: per 1 000 inhabitants, and said so
-    assert sim.unite == "pour 1 000 habitants"
-    assert any("1 000 habitants" in a for a in sim.assumptions)
+    # no Insee population by age: the children of the demo « demande » extract (enfants couverts)
+    assert sim.unite == "pour 100 enfants de moins de 3 ans"
     com, epci, dep = sim.ratios
-    p, pop = _places(bundle, {PERPIGNAN}), _population(bundle, {PERPIGNAN})
+    p, kids = _places(bundle, {PERPIGNAN}), _children(bundle, {PERPIGNAN})
     assert (com.places_avant, com.places_apres) == (p, p + n)
-    assert com.avant == pytest.approx(1000 * p / pop)
-    assert com.apres == pytest.approx(1000 * (p + n) / pop)
-    pe, pope = _places(bundle, members), _population(bundle, members)
+    assert com.avant == pytest.approx(100 * p / kids)
+    assert com.apres == pytest.approx(100 * (p + n) / kids)
+    pe, kidse = _places(bundle, members), _children(bundle, members)
     assert epci.code == epci_code
-    assert epci.apres == pytest.approx(1000 * (pe + n) / pope)
-    pd_, popd = _places(bundle, set(communes["code"])), _population(bundle, set(communes["code"]))
-    assert dep.avant == pytest.approx(1000 * pd_ / popd)
-    assert dep.apres == pytest.approx(1000 * (pd_ + n) / popd)
-    # Perpignan has QPV → tranche 1; the demo CTG of its EPCI is « en cours » → not applicable, 0 € but the
-    # amount once signed is shown
+    assert epci.apres == pytest.approx(100 * (pe + n) / kidse)
+    pd_, kidsd = _places(bundle, set(communes["code"])), _children(bundle, set(communes["code"]))
+    assert dep.avant == pytest.approx(100 * pd_ / kidsd)
+    assert dep.apres == pytest.approx(100 * (pd_ + n) / kidsd)
+    # Perpignan has QPV → tranche 1; the Ville de Perpignan signed its own CTG (27/02/2025, kept in the demo) while
+    # its EPCI's is « en cours »: the bonus applies.
     t1 = ind.params.bareme.tranche("zone_prioritaire")
     assert sim.bonus.tranche == t1.id == "T1"
-    assert sim.bonus.applicable == "non"
-    assert sim.bonus.total == 0.0
-    assert sim.bonus.total_max == n * t1.montant == n * 3600.0
+    assert sim.bonus.statut == "applicable"
+    assert sim.bonus.total == n * t1.montant == n * 3600.0
     assert sim.psu.total == pytest.approx(n * _psu_per_place(sp))
     assert sim.psu.total == pytest.approx(n * 1760 * (10.05 * 0.66 - 1.50))
     assert sim.investissement.total_min == n * 7400.0
     assert sim.investissement.total_max == n * 26000.0
-    assert sim.couverture == ()  # no CNAF rates in the bundle
+    # No CNAF file, but the demo extract gives Perpignan a commune rate: bumped by the new places per 100 children.
+    (cov,) = sim.couverture
+    rate = float(bundle.layer("caf_demande").set_index("code_commune").at[PERPIGNAN, "taux_couverture"])
+    assert (cov.avant, cov.apres) == (pytest.approx(rate), pytest.approx(rate + 100 * n / kids))
     text = sim.to_text()
     assert "DONNÉES FICTIVES" in text
     assert fr_euros(n * 3600.0) in text
@@ -91,15 +93,15 @@ def test_non_qpv_commune_and_en_qpv_moves_to_t1(demo, sp):
     assert qpv.bonus.montant_place == 3600.0
     assert qpv.bonus.total_max == n * 3600.0
     assert any("QPV" in a for a in qpv.assumptions)
-    p, pop = _places(bundle, {SAINT_CYPRIEN}), _population(bundle, {SAINT_CYPRIEN})
-    assert plain.ratios[0].apres == pytest.approx(1000 * (p + n) / pop)
+    p, kids = _places(bundle, {SAINT_CYPRIEN}), _children(bundle, {SAINT_CYPRIEN})
+    assert plain.ratios[0].apres == pytest.approx(100 * (p + n) / kids)
 
 
 def test_applicable_bonus_is_counted_in_total(demo, sp):
     bundle, ind = demo
     n = 12
     sim = simulate(ind, bundle, PRADES, n)  # ZRR commune, CTG signed by its EPCI in the demo
-    assert sim.bonus.applicable == "oui"
+    assert sim.bonus.statut == "applicable"
     assert sim.bonus.total == n * 3600.0
     assert sim.fonctionnement_total == pytest.approx(n * 3600.0 + n * _psu_per_place(sp))
     assert "43\u202f200\u00a0€" in sim.to_text()
@@ -145,10 +147,12 @@ def test_en_qpv_false_recomputes_the_tranche_without_the_qpv():
     ind = compute_indicators(bundle)
     assert ind.bonus().at["66001", "tranche"] == "T1"  # Alpha contains a QPV
     sim = simulate(ind, bundle, "66001", 10, en_qpv=False)
-    # without the QPV: PF 900 < 978 and niveau de vie 19 000 < 23 000 → tranche 2 (both under the references)
+    # without the QPV: PF 900 < 978 and niveau de vie 19 000 < 23 000 → tranche 2 (both under the references), an
+    # unconfirmed barème line: the range, not a figure
     assert sim.bonus.tranche == "T2"
-    assert sim.bonus.montant_place == ind.params.bareme.tranche("pf_et_nv_bas").montant
-    assert sim.bonus.a_confirmer
+    assert math.isnan(sim.bonus.montant_place)
+    assert (sim.bonus.montant_min_place, sim.bonus.montant_max_place) == (2600.0, 3600.0)
+    assert sim.bonus.statut == "à confirmer" and sim.bonus.a_confirmer
 
 
 def test_inputs_are_checked(demo):
