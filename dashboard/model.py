@@ -287,7 +287,7 @@ class DashboardModel:
                 if key in self.zones
                 else "couche absente"
             )
-        if key in {"zrr", "frr", "ctg"}:
+        if key in {"zrr", "zrr_sortante", "frr", "ctg"}:
             if key not in self.zones:
                 return "couche absente du bundle"
             return "" if self.zones[key] else "aucune commune concernée"

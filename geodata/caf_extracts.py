@@ -715,6 +715,12 @@ DEMANDE = Template(
             "enfants de 0 à 2 ans des familles allocataires de la commune (entier ≥ 0) ; sert de demande quand le "
             "recensement Insee par âge n'est pas importé",
             "3150",
+            bounds=Bounds(
+                0,
+                200_000,
+                plausible_high=60_000,
+                why="Paris, la plus grande commune, compte environ 55 000 enfants de moins de 3 ans",
+            ),
         ),
         Column(
             "Enfants couverts de 3 à 10 ans",
@@ -722,6 +728,12 @@ DEMANDE = Template(
             "entier",
             "enfants de 3 à 10 ans des familles allocataires (entier ≥ 0)",
             "9800",
+            bounds=Bounds(
+                0,
+                600_000,
+                plausible_high=200_000,
+                why="Paris, la plus grande commune, compte environ 170 000 enfants de 3 à 10 ans",
+            ),
         ),
         Column(
             "Taux de couverture global (%)",
@@ -731,6 +743,12 @@ DEMANDE = Template(
             "vide si inconnu (la Cnaf ne publie que les communes de plus de 10 000 habitants)",
             "48,5",
             present=False,
+            bounds=Bounds(
+                0,
+                300,
+                plausible_high=150,
+                why="le taux compte des places, il peut dépasser 100 mais rarement 150",
+            ),
         ),
         _DATE_EXTRACTION,
     ),
@@ -747,7 +765,12 @@ TEMPLATES: tuple[Template, ...] = (EAJE, ALSH, CENTRES_SOCIAUX, ACCUEILS, CTG, D
 """Every CAF template, in the order of the guide."""
 
 
-KIND_LABELS = {"entier": "nombre entier", "coordonnee": "nombre décimal (degrés)", "date": "date"}
+KIND_LABELS = {
+    "entier": "nombre entier",
+    "nombre": "nombre décimal",
+    "coordonnee": "nombre décimal (degrés)",
+    "date": "date",
+}
 
 
 def _plausible_text(bounds: Bounds) -> str:
@@ -808,7 +831,7 @@ def numeric_bounds(layer_id: str) -> dict[str, tuple[float, float]]:
     return {
         c.key: (float(c.bounds.low), float(c.bounds.high))
         for c in template.columns
-        if c.key and c.bounds is not None and c.kind in {"entier", "coordonnee"}
+        if c.key and c.bounds is not None and c.kind in {"entier", "nombre", "coordonnee"}
     }
 
 
@@ -1057,7 +1080,8 @@ class _Validator:
                 )
                 return np.nan
             if number < 0 and column.bounds is not None and column.bounds.low == 0:
-                self.problem(i, column.name, f"nombre de places négatif ({text})", "écrivez 0 ou un nombre positif")
+                what = "nombre de places" if "places" in column.name.lower() else "nombre"
+                self.problem(i, column.name, f"{what} négatif ({text})", "écrivez 0 ou un nombre positif")
                 return np.nan
             if not self.within_bounds(column, i, number, text[:40]):
                 return np.nan
@@ -1071,6 +1095,9 @@ class _Validator:
             if number is None or number < 0:
                 self.problem(i, column.name, f"« {text[:40]} » n'est pas un nombre positif", f"ex. {column.example}")
                 return np.nan
+            if not self.within_bounds(column, i, number, text[:40]):
+                return np.nan
+            self.check_plausible(column, i, number, text[:40])
             return float(number)
         if kind == "coordonnee":
             number = parse_french_number(text)

@@ -409,7 +409,7 @@ def test_every_numeric_and_date_column_has_bounds_and_the_guide_lists_them() -> 
     """Bounds are declared on the columns (a new template column gets them); the guide shows the code's table."""
     for template in caf.TEMPLATES:
         for column in template.columns:
-            if column.kind in {"entier", "coordonnee", "date"}:
+            if column.kind in {"entier", "nombre", "coordonnee", "date"}:
                 assert column.bounds is not None, (template.id, column.name)
                 assert column.bounds.low < column.bounds.high
                 for plausible in (column.bounds.plausible_low, column.bounds.plausible_high):

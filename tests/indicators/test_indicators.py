@@ -251,8 +251,9 @@ def test_underserved_cnaf_rule_then_accessibility(ind):
     assert v.at["66002", "sous_dotation_motif"] == (
         "accessibilité EAJE 9,1 places pour 100 enfants, 83 % du niveau du département (10,9) (taux de l'EPCI 55,0)"
     )
-    assert v.at["66003", "sous_dotation_motif"].endswith("moins de 50 % du niveau du département (10,9) "
-                                                         "(taux de l'EPCI 55,0) ; commune en ZRR 2017")  # fmt: skip
+    assert v.at["66003", "sous_dotation_motif"].endswith(
+        "moins de 50 % du niveau du département (10,9) (taux de l'EPCI 55,0) ; commune en ZRR 2017 (classée)"
+    )
     assert v.at["66006", "sous_dotation_motif"].startswith("aucune place d'EAJE à moins de 15 km (trajet estimé)")
     assert (
         "P1/P2 non évaluables : potentiel financier ou niveau de vie non disponible"
