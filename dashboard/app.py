@@ -16,16 +16,17 @@ from typing import Any
 import dash
 import flask
 
-from dashboard import callbacks, presentation_callbacks  # noqa: F401 (registers the presentation callbacks)
-from dashboard.auth import install_auth
-from dashboard.donnees import EXTENSION as DONNEES_EXTENSION
-from dashboard.donnees import register_donnees, with_pages
-from dashboard.export_view import EXTENSION as EXPORT_EXTENSION
-from dashboard.export_view import register_export_route
-from dashboard.layout import build_layout
-from dashboard.model import DashboardModel, build_model
-from dashboard.security import install_security_headers
-from dashboard.state import ViewState, default_indicator
+from dashboard.core.model import DashboardModel, build_model
+from dashboard.core.state import ViewState, default_indicator
+from dashboard.donnees.page import EXTENSION as DONNEES_EXTENSION
+from dashboard.donnees.page import register_donnees, with_pages
+from dashboard.exports.view import EXTENSION as EXPORT_EXTENSION
+from dashboard.exports.view import register_export_route
+from dashboard.map import callbacks as map_callbacks
+from dashboard.map.layout import build_layout
+from dashboard.meeting import callbacks as meeting_callbacks  # noqa: F401 (registers the presentation callbacks)
+from dashboard.web.auth import install_auth
+from dashboard.web.security import install_security_headers
 from geodata.settings import PROJECT_ROOT
 
 LOG = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def _register_geo_route(server: flask.Flask) -> None:
     """``/geo/<hash>/<name>.json``: the browser geometry, cached for a year (the hash changes with the bundle)."""
 
     def geo(digest: str, name: str) -> flask.Response:
-        model = server.extensions[callbacks.EXTENSION]
+        model = server.extensions[map_callbacks.EXTENSION]
         data = model.geo.get(name)
         if digest != model.geo_hash or data is None:
             flask.abort(404)
@@ -103,7 +104,7 @@ def create_app(
     server = app.server
     if getattr(settings, "secret_key", ""):
         server.secret_key = settings.secret_key
-    server.extensions[callbacks.EXTENSION] = model
+    server.extensions[map_callbacks.EXTENSION] = model
     _register_geo_route(server)
     register_export_route(server, model, bundle.manifest, settings)
     install_auth(server, settings)  # « Données » page and donnees-* callbacks reserved to editors
@@ -183,7 +184,7 @@ class LiveBundle:
             self.refused = target
             return
         extensions = self.server.extensions
-        extensions[callbacks.EXTENSION] = model
+        extensions[map_callbacks.EXTENSION] = model
         extensions.setdefault(EXPORT_EXTENSION, {})["built_at"] = str(bundle.manifest.get("built_at", "") or "")
         donnees = extensions.get(DONNEES_EXTENSION)
         if isinstance(donnees, dict):

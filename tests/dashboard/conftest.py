@@ -254,7 +254,7 @@ def app(bundle, fake_indicators):
 
 @pytest.fixture(scope="session")
 def model(app):
-    from dashboard.callbacks import EXTENSION
+    from dashboard.map.callbacks import EXTENSION
 
     return app.server.extensions[EXTENSION]
 

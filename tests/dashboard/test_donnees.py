@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from dash import html
 
-from dashboard import donnees_callbacks as dc
-from dashboard.donnees import (
+from dashboard.donnees import callbacks as dc
+from dashboard.donnees.page import (
     EXTENSION,
     TEMPLATES_DIR,
     guide_markdown,
@@ -136,7 +136,7 @@ def test_template_files_and_safe_names():
     assert groups["Crèches (EAJE)"] == ["caf_eaje.xlsx", "caf_eaje.csv", "caf_eaje_exemple.csv"]
     assert len(groups) == 6
     assert groups["Demande par commune (enfants couverts, taux de couverture)"][0] == "caf_demande.xlsx"
-    pattern = __import__("dashboard.donnees", fromlist=["_TEMPLATE_NAME"])._TEMPLATE_NAME
+    pattern = __import__("dashboard.donnees.page", fromlist=["_TEMPLATE_NAME"])._TEMPLATE_NAME
     assert safe_file("caf_eaje.csv", TEMPLATES_DIR, pattern) == EAJE_EXAMPLE.with_name("caf_eaje.csv")
     for bad in ("../pyproject.toml", "..", "%2e%2e/x.csv", "/etc/passwd", "absent.csv", "CAF_EAJE.CSV"):
         assert safe_file(bad, TEMPLATES_DIR, pattern) is None
@@ -340,7 +340,7 @@ def test_auth_on_protects_donnees_page_and_callbacks(tmp_path):
 def test_guide_is_rendered_only_when_the_aide_page_is_opened():
     from dash import dcc, no_update
 
-    from dashboard.donnees_callbacks import show_guide
+    from dashboard.donnees.callbacks import show_guide
 
     assert show_guide("/") is no_update
     assert show_guide("/donnees") is no_update
@@ -351,8 +351,8 @@ def test_guide_is_rendered_only_when_the_aide_page_is_opened():
 
 
 def test_guide_names_the_built_territory_not_the_66():
-    from dashboard.donnees import GUIDE_FILE, guide_for_territory
-    from dashboard.model import Territory
+    from dashboard.core.model import Territory
+    from dashboard.donnees.page import GUIDE_FILE, guide_for_territory
 
     text = GUIDE_FILE.read_text(encoding="utf-8")
     assert guide_for_territory(text, Territory("66", "Pyrénées-Orientales", "Caf des Pyrénées-Orientales", "P", "1"))

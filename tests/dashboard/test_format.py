@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.format import escape_text, format_number, format_value, parse_breaks, parse_number
+from dashboard.core.format import escape_text, format_number, format_value, parse_breaks, parse_number
 
 NNBSP = "\u202f"
 

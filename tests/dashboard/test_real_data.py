@@ -8,7 +8,9 @@ import re
 
 import pytest
 
-from dashboard.components import (
+from dashboard.core.model import build_model
+from dashboard.core.state import ViewState
+from dashboard.map.components import (
     export_frame,
     make_commune_card,
     make_layer_legend,
@@ -17,9 +19,7 @@ from dashboard.components import (
     make_summary,
     table_columns,
 )
-from dashboard.layout import make_controls
-from dashboard.model import build_model
-from dashboard.state import ViewState
+from dashboard.map.layout import make_controls
 from geodata.build import build_bundle
 from geodata.bundle import load_bundle
 from indicators.compute import compute_indicators
@@ -65,7 +65,7 @@ def test_sources_panel_has_the_commune_base_and_the_data_notes(model_66):
 def test_a_moved_point_says_so_in_its_hover_and_details(bundle_66):
     import pandas as pd
 
-    from dashboard.model import POINT_LAYER_SPECS, build_point_layer
+    from dashboard.core.model import POINT_LAYER_SPECS, build_point_layer
 
     dila = bundle_66.layer("dila_annuaire_2016")
     moved = dila[dila["position"] != ""]

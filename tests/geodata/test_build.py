@@ -53,8 +53,9 @@ def test_web_geometry_is_small_rounded_and_has_no_gaps_or_overlaps(base_bundle):
     assert shapely.is_valid(geoms).all()
     union_area = shapely.area(shapely.union_all(geoms))
     assert shapely.area(geoms).sum() == pytest.approx(union_area, rel=1e-4)  # no overlaps
-    outline = shapely.geometry.shape(json.loads((base_bundle / "web" / "departement.json").read_text())["features"][0]
-                                     ["geometry"])
+    outline = shapely.geometry.shape(
+        json.loads((base_bundle / "web" / "departement.json").read_text())["features"][0]["geometry"]
+    )
     assert shapely.area(outline) == pytest.approx(union_area, rel=1e-4)  # no holes between communes
     coords = shapely.get_coordinates(geoms)
     assert np.allclose(coords, np.round(coords, 5), atol=1e-9)

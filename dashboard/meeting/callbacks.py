@@ -28,14 +28,15 @@ from dash import (
     no_update,
 )
 
-from dashboard import ids
-from dashboard.callbacks import current_model, parse_view
-from dashboard.donnees import upload_guard
-from dashboard.export_view import EXTENSION as EXPORT_EXTENSION
-from dashboard.export_view import caption_items, export_href
-from dashboard.figures import MAP_HEIGHT
-from dashboard.model import DashboardModel
-from dashboard.presentation import (
+from dashboard.core import ids
+from dashboard.core.model import DashboardModel
+from dashboard.core.state import to_search
+from dashboard.donnees.page import upload_guard
+from dashboard.exports.view import EXTENSION as EXPORT_EXTENSION
+from dashboard.exports.view import caption_items, export_href
+from dashboard.map.callbacks import current_model, parse_view
+from dashboard.map.figures import MAP_HEIGHT
+from dashboard.meeting.sequence import (
     MAX_FILE_BYTES,
     TOO_LARGE,
     SequenceError,
@@ -46,7 +47,6 @@ from dashboard.presentation import (
     step,
     stop_search,
 )
-from dashboard.state import to_search
 
 VIEWPORT = ids.VIEWPORT
 """Store filled in the browser: mode and window size, so the map height fits the projector."""

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.classify import Classification, classify_category, classify_numeric
-from dashboard.format import THOUSANDS, escape_text, format_number, format_value
-from dashboard.targets_view import build_target_rows
+from dashboard.core.classify import Classification, classify_category, classify_numeric
+from dashboard.core.format import THOUSANDS, escape_text, format_number, format_value
+from dashboard.core.targets import build_target_rows
 from geodata.communes import caf_name
 
 GEO_NAMES = ("communes", "epci", "departement", "contexte", "qpv2015", "qpv2024")
@@ -242,7 +242,7 @@ class DashboardModel:
     territory: Any = None
     """Names that follow the built département (:class:`Territory`)."""
     targets: Any = None
-    """Every candidate commune à cibler, ranked (:class:`dashboard.targets_view.TargetRows`), or None."""
+    """Every candidate commune à cibler, ranked (:class:`dashboard.core.targets.TargetRows`), or None."""
     rules: Mapping[str, str] = field(default_factory=dict)
     """Indicator id → its rule with the parameter values (shown under the legend)."""
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard.cli_meeting import register as register_meeting_commands
+from dashboard.cli.meeting import register as register_meeting_commands
 from geodata.settings import Settings
 
 if TYPE_CHECKING:

@@ -48,10 +48,10 @@ from urllib.parse import urlsplit
 
 import flask
 
-from dashboard.classify import METHODS
-from dashboard.model import ZONE_LAYERS, DashboardModel
-from dashboard.render import RenderError, find_chromium
-from dashboard.state import ViewState, to_search
+from dashboard.core.classify import METHODS
+from dashboard.core.model import ZONE_LAYERS, DashboardModel
+from dashboard.core.state import ViewState, to_search
+from dashboard.exports.chromium import RenderError, find_chromium
 
 LOG = logging.getLogger(__name__)
 EXTENSION = "ctg_carto_export"
@@ -348,7 +348,7 @@ def capture(
 ) -> bytes:
     """Bytes of the PNG (1920×1080) or one-page A4 landscape PDF of the app at ``origin`` + ``/`` + ``search``.
 
-    Only ever the app's page ``/`` (``search`` is a query string made by :func:`dashboard.state.to_search`), and
+    Only ever the app's page ``/`` (``search`` is a query string made by :func:`dashboard.core.state.to_search`), and
     every request Chromium makes is checked by :class:`_RequestGuard`: same origin and :data:`ALLOWED_PATHS`, or
     refused. ``headers`` are added to those requests (the editor's credentials when the whole app is protected).
 
@@ -397,7 +397,7 @@ class RenderTimeout(RenderError):
 
 
 def _retry(status: int, title: str, text: str, retry_after: int, search: str, kind: str) -> flask.Response:
-    from dashboard.auth import french_page
+    from dashboard.web.auth import french_page
 
     links = (("Réessayer", export_href(search, kind)), ("Retour à la carte", "/" + search))
     response = french_page(status, title, text, links)
@@ -421,11 +421,11 @@ def register_export_route(
     """Add ``/export/vue.png`` and ``/export/vue.pdf`` and keep the bundle date for the print caption.
 
     At most :data:`EXPORT_SLOTS` exports run at once on this machine for this deployment (a lock shared by the
-    gunicorn workers, :func:`dashboard.limits.export_slot`); the others get at once a French « réessayez » (HTTP
+    gunicorn workers, :func:`dashboard.web.limits.export_slot`); the others get at once a French « réessayez » (HTTP
     503, ``Retry-After``) instead of waiting in a worker. An export slower than :data:`TIMEOUT_S` is stopped (503).
     """
-    from dashboard.callbacks import current_model, parse_view
-    from dashboard.limits import SlotBusy, export_slot, run_dir
+    from dashboard.map.callbacks import current_model, parse_view
+    from dashboard.web.limits import SlotBusy, export_slot, run_dir
 
     del model  # read per request: a new bundle may have been switched in since start-up (dashboard.app)
     server.extensions[EXTENSION] = {"built_at": str((manifest or {}).get("built_at", "") or "")}

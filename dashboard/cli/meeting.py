@@ -25,7 +25,7 @@ def _say(msg: str) -> None:
 
 def _load(args: argparse.Namespace, settings: Settings) -> tuple[Bundle, Indicators] | None:
     """The bundle and its indicators, or None after printing why the bundle cannot be read."""
-    from dashboard.cli import load_bundle_or_say  # imported here: dashboard.cli imports this module
+    from dashboard.cli.main import load_bundle_or_say  # imported here: dashboard.cli imports this module
     from indicators.compute import compute_indicators
 
     bundle = load_bundle_or_say(args, settings)
@@ -57,8 +57,8 @@ def _progress(i: int, n: int, name: str, width: int = 24) -> str:
 
 def cmd_export_fiche(args: argparse.Namespace, settings: Settings) -> int:
     """Write the fiche territoire of one EPCI or commune, or one PDF per EPCI with ``--all-epci``."""
-    from dashboard.fiche import build_fiche_html, epci_codes, slug
-    from dashboard.render import RenderError, render_pdf
+    from dashboard.exports.chromium import RenderError, render_pdf
+    from dashboard.exports.fiche import build_fiche_html, epci_codes, slug
 
     loaded = _load(args, settings)
     if loaded is None:

@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from dashboard.format import NBSP, format_number, format_value
+from dashboard.core.format import NBSP, format_number, format_value
 from geodata.bundle import Bundle
 from indicators.bonus import BONUS_STATUTS, STATUT_A_CONFIRMER, STATUT_APPLICABLE, STATUT_SI_CTG
 from indicators.compute import Indicators

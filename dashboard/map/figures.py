@@ -12,10 +12,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.classify import CLASS_ND, ND_LINE_WIDTH, ND_OUTLINE, Classification
-from dashboard.format import escape_text, format_value
-from dashboard.model import ZONE_COLORS, DashboardModel
-from dashboard.state import ViewState
+from dashboard.core.classify import CLASS_ND, ND_LINE_WIDTH, ND_OUTLINE, Classification
+from dashboard.core.format import escape_text, format_value
+from dashboard.core.model import ZONE_COLORS, DashboardModel
+from dashboard.core.state import ViewState
 
 MAP_HEIGHT = 640
 MAP_WIDTH = 600
@@ -150,7 +150,7 @@ def nd_codes(model: DashboardModel, classes: Classification) -> list[str]:
 
 def initial_target_codes(model: DashboardModel, epci: str) -> list[str]:
     """Communes of the default « à cibler » filters (what the list shows on page load)."""
-    from dashboard.targets_view import filter_targets
+    from dashboard.core.targets import filter_targets
 
     rows = model.targets
     targets = filter_targets(rows, rows.default_levels, rows.default_statuts, rows.default_ratio, epci)

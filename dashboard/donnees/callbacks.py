@@ -3,7 +3,7 @@
 Each callback is a thin wrapper around a plain function taking the settings explicitly (tested directly). The server
 keeps no state between requests: the staging token of an upload lives in the browser (``dcc.Store``) and the rebuild
 status in a file any worker reads (:mod:`geodata.rebuild`). Every output id starts with ``donnees-``, so
-:mod:`dashboard.auth` refuses these requests to anonymous users when authentication is on.
+:mod:`dashboard.web.auth` refuses these requests to anonymous users when authentication is on.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import flask
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.development.base_component import Component
 
-from dashboard import ids
-from dashboard.donnees import (
+from dashboard.core import ids
+from dashboard.donnees.page import (
     EXTENSION,
     RESTORE_TYPE,
     ROUTER_JS,
@@ -58,7 +58,7 @@ def show_guide(path: str | None) -> Any:
     """Render the guide the first time the « Aide » page is opened (nothing is sent for the other pages)."""
     if (path or "/").rstrip("/") != "/aide":
         return no_update
-    from dashboard.callbacks import EXTENSION
+    from dashboard.map.callbacks import EXTENSION
 
     model = flask.current_app.extensions.get(EXTENSION) if flask.has_app_context() else None
     return make_guide(territory=getattr(model, "territory", None))
@@ -87,7 +87,7 @@ def import_context(departement: str) -> ImportContext:
 
 
 def page_config() -> dict[str, Any]:
-    """Settings, loaded manifest and version, limits stored by :func:`dashboard.donnees.register_donnees`."""
+    """Settings, loaded manifest and version, limits stored by :func:`dashboard.donnees.page.register_donnees`."""
     return flask.current_app.extensions[EXTENSION]
 
 

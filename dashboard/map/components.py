@@ -15,11 +15,11 @@ import pandas as pd
 from dash import dash_table, dcc, html
 from dash.dash_table.Format import Format, Group, Scheme
 
-from dashboard import ids
-from dashboard.classify import CLASS_ND, METHODS, ND_OUTLINE, Classification
-from dashboard.figures import build_comparison_figure
-from dashboard.format import format_number, format_value
-from dashboard.model import DETAIL_TEXTS, ZONE_COLORS, ZONE_LAYERS, DashboardModel
+from dashboard.core import ids
+from dashboard.core.classify import CLASS_ND, METHODS, ND_OUTLINE, Classification
+from dashboard.core.format import format_number, format_value
+from dashboard.core.model import DETAIL_TEXTS, ZONE_COLORS, ZONE_LAYERS, DashboardModel
+from dashboard.map.figures import build_comparison_figure
 from indicators.targets import RANK_CHILDREN
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -678,7 +678,7 @@ def targets_summary(model: DashboardModel, count: int, epci: str) -> str:
 
 def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
     """The « communes à cibler » section of the map page: filters, ranked table, CSV export."""
-    from dashboard.targets_view import ALL_LEVELS, ALL_STATUTS, RATIO_CHOICES, filter_targets, target_table_rows
+    from dashboard.core.targets import ALL_LEVELS, ALL_STATUTS, RATIO_CHOICES, filter_targets, target_table_rows
 
     rows = model.targets
     available = rows is not None and not rows.reason

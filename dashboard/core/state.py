@@ -4,9 +4,9 @@ Query keys are French and short: ``indicateur``, ``classes`` (method), ``n`` (nu
 breaks), ``couches`` (comma-separated layer keys; present even when empty so « no layer » survives a reload),
 ``epci``, ``commune``. Unknown or invalid values fall back to the defaults instead of breaking the page.
 
-Meeting keys (:mod:`dashboard.presentation`): ``presentation=1`` (projector mode), ``impression=1`` (print layout used
-by the export route), ``sequence`` (encoded stops, base64url) and ``arret`` (1-based stop number). They are not view
-controls, so :func:`carry_meeting` copies them onto the view the controls describe.
+Meeting keys (:mod:`dashboard.meeting.sequence`): ``presentation=1`` (projector mode), ``impression=1`` (print
+layout used by the export route), ``sequence`` (encoded stops, base64url) and ``arret`` (1-based stop number). They are
+not view controls, so :func:`carry_meeting` copies them onto the view the controls describe.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlencode
 
-from dashboard.classify import MAX_CLASSES, METHODS, MIN_CLASSES
+from dashboard.core.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 
 DEFAULT_INDICATOR = "eaje_places_100_moins3"
 FALLBACK_INDICATORS = (DEFAULT_INDICATOR, "acces_eaje", "acces_eaje_hab", "sous_dotation", "bonus_statut")

@@ -1,13 +1,16 @@
-"""The page: composes the ``make_*`` factories. Pure (no callbacks, no I/O); ids come from :mod:`dashboard.ids`."""
+"""The page: composes the ``make_*`` factories. Pure (no callbacks, no I/O); ids come from :mod:`dashboard.core.ids`."""
 
 from __future__ import annotations
 
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from dashboard import ids
-from dashboard.classify import MAX_CLASSES, MIN_CLASSES, Classification
-from dashboard.components import (
+from dashboard.core import ids
+from dashboard.core.classify import MAX_CLASSES, MIN_CLASSES, Classification
+from dashboard.core.model import ZONE_LAYERS, DashboardModel
+from dashboard.core.state import ViewState, default_indicator
+from dashboard.donnees.page import make_nav
+from dashboard.map.components import (
     class_controls_hidden,
     commune_options,
     indicator_options,
@@ -21,11 +24,8 @@ from dashboard.components import (
     make_targets_section,
     method_options,
 )
-from dashboard.donnees import make_nav
-from dashboard.figures import build_map_figure
-from dashboard.model import ZONE_LAYERS, DashboardModel
-from dashboard.presentation_callbacks import make_meeting_toolbar, make_presentation_bar, make_print_caption
-from dashboard.state import ViewState, default_indicator
+from dashboard.map.figures import build_map_figure
+from dashboard.meeting.callbacks import make_meeting_toolbar, make_presentation_bar, make_print_caption
 
 SYNTHETIC_TEXT = "Données fictives"
 

@@ -3,10 +3,10 @@
 Same Dash app as the map: the three pages are in the layout from the start and a clientside callback on
 ``dcc.Location.pathname`` shows one of them (``/`` the map, ``/donnees``, ``/aide``), so the map's callbacks and its URL
 state are untouched. The header links are plain ``<a href>`` (a full page load): that is what lets the HTTP guard of
-:mod:`dashboard.auth` ask an anonymous visitor of ``/donnees`` for the editor password before the page appears.
+:mod:`dashboard.web.auth` ask an anonymous visitor of ``/donnees`` for the editor password before the page appears.
 
-Every id of the « Données » page starts with :data:`dashboard.auth.EDITOR_ID_PREFIX`, so its callbacks are reserved to
-editors. Text from files (names, messages) is always given to Dash as text, never as HTML.
+Every id of the « Données » page starts with :data:`dashboard.web.auth.EDITOR_ID_PREFIX`, so its callbacks are
+reserved to editors. Text from files (names, messages) is always given to Dash as text, never as HTML.
 
 Switching to a rebuilt bundle: the running workers switch by themselves (:class:`dashboard.app.LiveBundle` checks
 the bundle symlink at most once a second), so the page only says « Nouveau bundle prêt » and asks to reload it; no
@@ -27,7 +27,7 @@ import flask
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from dashboard import ids
+from dashboard.core import ids
 from geodata.caf_extracts import TEMPLATES
 from geodata.errors import Problem
 from geodata.readers import megabytes
@@ -415,7 +415,7 @@ def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any])
 
     ``manifest`` is the one of the bundle the app was built from (shown when ``settings.bundle`` has none).
     """
-    from dashboard import donnees_callbacks  # noqa: F401 (registers the callbacks of the page)
+    from dashboard.donnees import callbacks  # noqa: F401 (registers the callbacks of the page)
     from geodata.rebuild import current_version
 
     server = app.server

@@ -1,8 +1,8 @@
 """Callbacks: unpack inputs, call one pure function per output, return. Registered with ``dash.callback``.
 
 Every map update returns a :class:`dash.Patch` of values only (class codes, colours, visibility, opacity, view): the
-geometry went to the browser once, by URL. The read-only :class:`~dashboard.model.DashboardModel` of the running app is
-looked up in ``flask.current_app.extensions`` (set by :func:`dashboard.app.create_app`).
+geometry went to the browser once, by URL. The read-only :class:`~dashboard.core.model.DashboardModel` of the
+running app is looked up in ``flask.current_app.extensions`` (set by :func:`dashboard.app.create_app`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ from typing import Any
 import flask
 from dash import Input, Output, Patch, State, callback, ctx, dcc, no_update
 
-from dashboard import ids
-from dashboard.components import (
+from dashboard.core import ids
+from dashboard.core.format import parse_breaks
+from dashboard.core.model import ZONE_LAYERS, DashboardModel
+from dashboard.core.state import DEFAULT_INDICATOR, ViewState, carry_meeting, default_indicator, parse_state, to_search
+from dashboard.core.targets import filter_targets, target_table_rows, targets_download
+from dashboard.map.components import (
     class_controls_hidden,
     commune_options,
     export_frame,
@@ -27,7 +31,7 @@ from dashboard.components import (
     table_rows,
     targets_summary,
 )
-from dashboard.figures import (
+from dashboard.map.figures import (
     choropleth_values,
     commune_opacity,
     layer_visibility,
@@ -35,10 +39,6 @@ from dashboard.figures import (
     trace_index,
     view_for_bounds,
 )
-from dashboard.format import parse_breaks
-from dashboard.model import ZONE_LAYERS, DashboardModel
-from dashboard.state import DEFAULT_INDICATOR, ViewState, carry_meeting, default_indicator, parse_state, to_search
-from dashboard.targets_view import filter_targets, target_table_rows, targets_download
 
 EXTENSION = "ctg_carto"
 

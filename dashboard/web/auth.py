@@ -20,9 +20,9 @@ through callbacks). The dashboard reuses
 
 Password checks cannot be used to burn the server's CPU (one check costs about 0.1 s: werkzeug's scrypt hash is slow on
 purpose). Failed checks are counted per client address and for everyone together in a state shared by the gunicorn
-workers (:class:`dashboard.limits.LoginThrottle`); over the limit, the request gets a French 429 with ``Retry-After``
-*without* the password being checked. A wrong user name costs exactly what a wrong password costs (the hash is always
-computed), so the answer time does not tell which one was wrong. A good password is remembered for
+workers (:class:`dashboard.web.limits.LoginThrottle`); over the limit, the request gets a French 429 with
+``Retry-After`` *without* the password being checked. A wrong user name costs exactly what a wrong password costs
+(the hash is always computed), so the answer time does not tell which one was wrong. A good password is remembered for
 :data:`VERIFIED_TTL_S` seconds in the worker (an HMAC of it, never the password): the browser resends it with every
 request of the « Données » page, and checking it each time would cost the editor 0.1 s per poll.
 
@@ -46,7 +46,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash
 
-from dashboard.limits import LoginThrottle, ThrottleRules, run_dir
+from dashboard.web.limits import LoginThrottle, ThrottleRules, run_dir
 from geodata.settings import Settings
 
 EDITOR_USER = "editeur"
@@ -228,7 +228,7 @@ def install_auth(
 ) -> None:
     """Protect the editor routes and callbacks of ``server`` as ``settings`` says; install French error pages.
 
-    ``throttle_path`` is the SQLite file of failed logins (default: in :func:`dashboard.limits.run_dir`).
+    ``throttle_path`` is the SQLite file of failed logins (default: in :func:`dashboard.web.limits.run_dir`).
     """
     scope = getattr(settings, "auth_scope", "donnees")
     if scope not in {"donnees", "tout"}:

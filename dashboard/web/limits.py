@@ -110,7 +110,7 @@ class ThrottleRules:
     Defaults: 5 failures per client address in 5 minutes; 30 failures in one minute for all clients together. A
     password check costs about 0.1 s of CPU (werkzeug's scrypt), so the global rule caps what an attacker with many
     addresses can burn at about 5 % of one core; the price is that, during such an attack, a new editor login may
-    have to wait a minute (an editor already logged in is not checked again, see :mod:`dashboard.auth`).
+    have to wait a minute (an editor already logged in is not checked again, see :mod:`dashboard.web.auth`).
     """
 
     per_client: int = 5

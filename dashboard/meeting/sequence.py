@@ -1,6 +1,6 @@
 """Meeting sequences: the stops a CAF adviser steps through on a projector. Pure functions, no I/O.
 
-A stop is a view (:class:`~dashboard.state.ViewState`: indicator, classes, layers, EPCI, commune) and a title. The
+A stop is a view (:class:`~dashboard.core.state.ViewState`: indicator, classes, layers, EPCI, commune) and a title. The
 default sequence is built from the bundle (département, then each EPCI, then chosen communes). A sequence travels as
 a small JSON file (« Enregistrer la séquence ») and in the URL (``sequence=``: the same JSON, compressed with zlib and
 base64url-encoded, so a 14-stop meeting fits in a few hundred characters and can be replayed from a link). Both are
@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dashboard.classify import MAX_CLASSES, METHODS, MIN_CLASSES
-from dashboard.format import parse_breaks
-from dashboard.model import DashboardModel
-from dashboard.state import DEFAULT_LAYERS, ViewState, to_search
+from dashboard.core.classify import MAX_CLASSES, METHODS, MIN_CLASSES
+from dashboard.core.format import parse_breaks
+from dashboard.core.model import DashboardModel
+from dashboard.core.state import DEFAULT_LAYERS, ViewState, to_search
 
 FORMAT = "ctg-carto-sequence"
 VERSION = 1
