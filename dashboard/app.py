@@ -15,17 +15,21 @@ from typing import Any
 
 import dash
 import flask
+from dash import html
 
 from dashboard.core.model import DashboardModel, build_model
 from dashboard.core.state import ViewState, default_indicator
+from dashboard.donnees import callbacks as donnees_callbacks  # noqa: F401 (registers the « Données » callbacks)
 from dashboard.donnees.page import EXTENSION as DONNEES_EXTENSION
-from dashboard.donnees.page import register_donnees, with_pages
+from dashboard.donnees.page import make_donnees_page, register_donnees
 from dashboard.exports.view import EXTENSION as EXPORT_EXTENSION
 from dashboard.exports.view import register_export_route
 from dashboard.map import callbacks as map_callbacks
 from dashboard.map.layout import build_layout
 from dashboard.meeting import callbacks as meeting_callbacks  # noqa: F401 (registers the presentation callbacks)
+from dashboard.web import callbacks as web_callbacks  # noqa: F401 (registers the router and the guide)
 from dashboard.web.auth import install_auth
+from dashboard.web.pages import make_aide_page, register_guide_route
 from dashboard.web.security import install_security_headers
 from geodata.settings import PROJECT_ROOT
 
@@ -110,11 +114,17 @@ def create_app(
     install_auth(server, settings)  # « Données » page and donnees-* callbacks reserved to editors
     install_security_headers(app, settings)  # CSP: the page talks to this server only; no framing
     register_donnees(app, settings, bundle.manifest)
+    register_guide_route(server)
     live = LiveBundle(server, settings, registry, bundle, page_layout(model))
     # A function layout: each page load gets the layout of the bundle currently served (built once per bundle).
     app.layout = live.current_layout
     server.before_request(live.maybe_reload)
     return app
+
+
+def with_pages(map_page: Any) -> html.Div:
+    """The whole layout: the map page beside the « Données » and « Aide » pages (shown by URL path)."""
+    return html.Div([map_page, make_donnees_page(), make_aide_page()], className="pages")
 
 
 def page_layout(model: DashboardModel) -> Any:

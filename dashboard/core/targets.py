@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from indicators.targets import TargetFilter, Targets, compute_targets, targets_csv
+from indicators.targets import TargetFilter, Targets, compute_targets
 
 ALL_LEVELS = ("P1", "P2", "P3 vigilance", "couvert")
 ALL_STATUTS = ("applicable", "si CTG signée", "à confirmer", "non")
@@ -89,8 +89,3 @@ def target_table_rows(targets: Targets) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def targets_download(rows: TargetRows, targets: Targets) -> str:
-    """The CSV text the « Exporter la liste » button sends (French spreadsheet dialect, formula-safe)."""
-    return "\ufeff" + targets_csv(targets, rows.synthetic, excel=True)

@@ -14,16 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import flask
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.development.base_component import Component
 
 from dashboard.core import ids
 from dashboard.donnees.page import (
     EXTENSION,
     RESTORE_TYPE,
-    ROUTER_JS,
     has_blocking,
-    make_guide,
     make_layers,
     make_progress,
     make_report,
@@ -43,25 +41,6 @@ from geodata.rebuild import (
     resume_restore,
 )
 from geodata.upload import UploadLimits, commit_staged, decode_upload_contents, save_upload, validate_staged
-
-clientside_callback(
-    ROUTER_JS,
-    Output(ids.PAGE, "hidden"),
-    Output(ids.DONNEES_PAGE, "hidden"),
-    Output(ids.AIDE_PAGE, "hidden"),
-    Input(ids.URL, "pathname"),
-)
-
-
-@callback(Output(ids.AIDE_CONTENT, "children"), Input(ids.URL, "pathname"))
-def show_guide(path: str | None) -> Any:
-    """Render the guide the first time the « Aide » page is opened (nothing is sent for the other pages)."""
-    if (path or "/").rstrip("/") != "/aide":
-        return no_update
-    from dashboard.map.callbacks import EXTENSION
-
-    model = flask.current_app.extensions.get(EXTENSION) if flask.has_app_context() else None
-    return make_guide(territory=getattr(model, "territory", None))
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,7 @@
-"""Pages « Données » (dépôt des extraits Caf, reconstruction, versions) and « Aide » (guide utilisateur).
+"""The « Données » page (dépôt des extraits Caf, reconstruction, versions): its layout and pure helpers.
 
-Same Dash app as the map: the three pages are in the layout from the start and a clientside callback on
-``dcc.Location.pathname`` shows one of them (``/`` the map, ``/donnees``, ``/aide``), so the map's callbacks and its URL
-state are untouched. The header links are plain ``<a href>`` (a full page load): that is what lets the HTTP guard of
-:mod:`dashboard.web.auth` ask an anonymous visitor of ``/donnees`` for the editor password before the page appears.
+Shown at ``/donnees`` by the router of :mod:`dashboard.web.pages`; a full page load, so the HTTP guard of
+:mod:`dashboard.web.auth` asks an anonymous visitor for the editor password before the page appears.
 
 Every id of the « Données » page starts with :data:`dashboard.web.auth.EDITOR_ID_PREFIX`, so its callbacks are
 reserved to editors. Text from files (names, messages) is always given to Dash as text, never as HTML.
@@ -23,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import dash
-import flask
 from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboard.core import ids
+from dashboard.core.widgets import make_nav, upload_guard
+from dashboard.web.pages import safe_file, send_static
 from geodata.caf_extracts import TEMPLATES
 from geodata.errors import Problem
 from geodata.readers import megabytes
@@ -38,17 +37,12 @@ EXTENSION = "ctg_carto_donnees"
 """Key of :class:`DonneesConfig`-like dict in ``server.extensions``: settings, loaded manifest and version."""
 
 TEMPLATES_DIR = PROJECT_ROOT / "docs" / "templates"
-GUIDE_FILE = PROJECT_ROOT / "docs" / "guide-utilisateur.md"
-GUIDE_IMAGES = PROJECT_ROOT / "docs" / "guide"
 TEMPLATE_ROUTE = "/modeles"
-GUIDE_IMAGE_ROUTE = "/aide/images"
 RESTORE_TYPE = "donnees-restaurer"
 """Type of the pattern-matching ids of the « Restaurer » buttons (one per bundle version)."""
 POLL_MS = 1500
 
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9_]+\.(csv|xlsx)$")
-_IMAGE_NAME = re.compile(r"^[a-z0-9_-]+\.png$")
-_GUIDE_IMAGE_LINK = re.compile(r"\]\(guide/([a-z0-9_-]+\.png)\)")
 
 REPORT_COLUMNS = ("Fichier", "Ligne", "Colonne", "Gravité", "Problème", "Suggestion")
 STATE_LABELS = {"running": "en cours", "ok": "terminée", "failed": "échouée", "none": "aucune"}
@@ -225,40 +219,9 @@ def template_files(directory: Path = TEMPLATES_DIR) -> list[tuple[str, list[str]
     return [(title, names) for title, names in groups if names]
 
 
-def safe_file(name: str, directory: Path, pattern: re.Pattern[str]) -> Path | None:
-    """``directory/name`` if ``name`` is a plain allowed file name of an existing file there, else None."""
-    if not isinstance(name, str) or not pattern.match(name):
-        return None
-    path = (Path(directory) / name).resolve()
-    if path.parent != Path(directory).resolve() or not path.is_file():
-        return None
-    return path
-
-
-def guide_markdown(text: str) -> str:
-    """The guide's Markdown with its images (``guide/x.png``, relative to ``docs/``) pointing at the image route."""
-    return _GUIDE_IMAGE_LINK.sub(lambda m: f"]({GUIDE_IMAGE_ROUTE}/{m.group(1)})", text)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Layout
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def make_nav() -> html.Nav:
-    """Header links between the pages (plain links: a full load, so ``/donnees`` can ask for the password)."""
-    return html.Nav(
-        [html.A("Carte", href="/"), html.A("Données", href="/donnees"), html.A("Aide", href="/aide")],
-        className="page-nav",
-        **{"aria-label": "Pages"},
-    )
-
-
-def upload_guard(upload: Component, max_bytes: int, too_large: str, message_id: str) -> html.Div:
-    """``upload`` wrapped so that a file over ``max_bytes`` (which ``dcc.Upload`` drops without a sign) gets
-    ``too_large`` — the server's own message — in the element ``message_id`` (``assets/upload-limits.js``)."""
-    attributes = {"data-max-bytes": str(max_bytes), "data-too-large": too_large, "data-message-id": message_id}
-    return html.Div(upload, className="upload-guard", **attributes)
 
 
 def _section(title: str, *children: Any) -> html.Section:
@@ -346,76 +309,11 @@ def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = 
     )
 
 
-def make_aide_page() -> html.Div:
-    """The « Aide » page, empty until visited (:func:`make_guide`): a hidden page should not make every visitor of
-    the map download the Markdown renderer and the guide's screenshots."""
-    return html.Div(
-        [
-            html.Header([make_nav()], className="page-header"),
-            html.Div(id=ids.AIDE_CONTENT),
-        ],
-        id=ids.AIDE_PAGE,
-        className="page aide",
-        hidden=True,
-    )
-
-
-def guide_for_territory(text: str, territory: Any = None) -> str:
-    """The guide (written for the 66) naming the built territory: its Caf, its code, its example commune.
-
-    The screenshots stay those of the 66: a line under the title says so."""
-    if territory is None or territory.code == "66":
-        return text
-    for old, new in (
-        ("Caf des Pyrénées-Orientales", territory.caf),
-        ("département 66", f"département {territory.code}"),
-        ("66136", territory.example_code or "CODE_INSEE"),
-        ("Perpignan", territory.example_name or "la commune"),
-    ):
-        text = text.replace(old, new)
-    title, _, rest = text.partition("\n")
-    note = "\n\n*Les captures d'écran de ce guide montrent l'exemple des Pyrénées-Orientales (66).*\n"
-    return f"{title}{note}{rest}"
-
-
-def make_guide(path: Path = GUIDE_FILE, territory: Any = None) -> dcc.Markdown:
-    """The user guide rendered as Markdown (no raw HTML), naming the built territory (:func:`guide_for_territory`)."""
-    markdown = path.read_text(encoding="utf-8") if path.is_file() else "# Guide\n\nGuide absent."
-    return dcc.Markdown(
-        guide_markdown(guide_for_territory(markdown, territory)), className="guide", link_target="_self"
-    )
-
-
-ROUTER_JS = """
-function(path) {
-    const keep = window.dash_clientside.no_update;
-    const page = ((path || "/").replace(/\\/+$/, "") || "/");
-    const donnees = page === "/donnees", aide = page === "/aide";
-    if (donnees || aide) { document.title = donnees ? "Données - ctg-carto" : "Aide - ctg-carto"; }
-    return [donnees || aide ? true : keep, donnees ? false : keep, aide ? false : keep];
-}
-"""
-
-
-def _send(path: Path | None, as_attachment: bool) -> flask.Response:
-    if path is None:
-        flask.abort(404)
-    response = flask.send_file(path, as_attachment=as_attachment, download_name=path.name, max_age=3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def with_pages(map_page: Any) -> html.Div:
-    """The whole layout: the map page beside the « Données » and « Aide » pages (shown by URL path)."""
-    return html.Div([map_page, make_donnees_page(), make_aide_page()], className="pages")
-
-
 def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any]) -> None:
-    """Add the routes and callbacks of the « Données » and « Aide » pages (their layout: :func:`with_pages`).
+    """Add the template download route of the « Données » page and keep what its callbacks read.
 
     ``manifest`` is the one of the bundle the app was built from (shown when ``settings.bundle`` has none).
     """
-    from dashboard.donnees import callbacks  # noqa: F401 (registers the callbacks of the page)
     from geodata.rebuild import current_version
 
     server = app.server
@@ -428,10 +326,5 @@ def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any])
     server.add_url_rule(
         f"{TEMPLATE_ROUTE}/<name>",
         "ctg_modeles",
-        lambda name: _send(safe_file(name, TEMPLATES_DIR, _TEMPLATE_NAME), as_attachment=True),
-    )
-    server.add_url_rule(
-        f"{GUIDE_IMAGE_ROUTE}/<name>",
-        "ctg_aide_images",
-        lambda name: _send(safe_file(name, GUIDE_IMAGES, _IMAGE_NAME), as_attachment=False),
+        lambda name: send_static(safe_file(name, TEMPLATES_DIR, _TEMPLATE_NAME), as_attachment=True),
     )

@@ -7,7 +7,6 @@ running app is looked up in ``flask.current_app.extensions`` (set by :func:`dash
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import flask
@@ -17,20 +16,10 @@ from dashboard.core import ids
 from dashboard.core.format import parse_breaks
 from dashboard.core.model import ZONE_LAYERS, DashboardModel
 from dashboard.core.state import DEFAULT_INDICATOR, ViewState, carry_meeting, default_indicator, parse_state, to_search
-from dashboard.core.targets import filter_targets, target_table_rows, targets_download
-from dashboard.map.components import (
-    class_controls_hidden,
-    commune_options,
-    export_frame,
-    make_commune_card,
-    make_layer_legend,
-    make_legend,
-    make_point_details,
-    make_summary,
-    table_columns,
-    table_rows,
-    targets_summary,
-)
+from dashboard.core.targets import filter_targets, target_table_rows
+from dashboard.exports.table import export_bytes, targets_download
+from dashboard.map.card import make_commune_card, make_point_details
+from dashboard.map.controls import class_controls_hidden, commune_options
 from dashboard.map.figures import (
     choropleth_values,
     commune_opacity,
@@ -39,6 +28,10 @@ from dashboard.map.figures import (
     trace_index,
     view_for_bounds,
 )
+from dashboard.map.legend import make_layer_legend, make_legend
+from dashboard.map.summary import make_summary
+from dashboard.map.table import table_columns, table_rows
+from dashboard.map.targets import targets_summary
 
 EXTENSION = "ctg_carto"
 
@@ -390,18 +383,6 @@ def export_targets(_clicks: int, levels: list[str], statuts: list[str], ratio: f
     targets = filter_targets(rows, levels or [], statuts or [], float(ratio or 1.0), epci or "")
     stem = f"communes_a_cibler_{model.departement}" + (f"_epci_{epci}" if epci else "")
     return dcc.send_bytes(targets_download(rows, targets).encode("utf-8"), f"{stem}.csv")
-
-
-def export_bytes(model: DashboardModel, epci: str, kind: str) -> tuple[bytes, str]:
-    """CSV (« ; », decimal comma, UTF-8 with BOM for Excel) or XLSX of the selection, and its file name."""
-    df = export_frame(model, epci)
-    stem = f"communes_{model.departement}" + (f"_epci_{epci}" if epci else "")
-    if kind == "xlsx":
-        buffer = io.BytesIO()
-        df.to_excel(buffer, index=False, sheet_name="Communes")
-        return buffer.getvalue(), f"{stem}.xlsx"
-    text = df.to_csv(index=False, sep=";", decimal=",")
-    return ("\ufeff" + text).encode("utf-8"), f"{stem}.csv"
 
 
 @callback(

@@ -12,10 +12,10 @@ from dash import no_update
 from plotly.io.json import to_json_plotly
 
 from dashboard.core import ids
+from dashboard.exports.table import export_bytes
 from dashboard.map import callbacks
 from dashboard.map.callbacks import (
     click_target,
-    export_bytes,
     layers_patch,
     on_map_click,
     update_commune_card,
@@ -281,8 +281,9 @@ def test_under_served_hover_also_gives_the_bonus_per_new_place(bundle_66_demo):
 
 def test_national_scale_sends_commune_lists_on_demand(model, monkeypatch):
     import dashboard.core.model as model_module
-    from dashboard.map.components import commune_options, table_rows
+    from dashboard.map.controls import commune_options
     from dashboard.map.figures import FULL_OPACITY, commune_opacity
+    from dashboard.map.table import table_rows
 
     assert not model.large
     assert len(commune_options(model)) == len(model.codes)  # a département: every commune from the start

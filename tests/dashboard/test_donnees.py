@@ -24,7 +24,6 @@ from dashboard.donnees import callbacks as dc
 from dashboard.donnees.page import (
     EXTENSION,
     TEMPLATES_DIR,
-    guide_markdown,
     has_blocking,
     limits_text,
     make_layers,
@@ -32,9 +31,9 @@ from dashboard.donnees.page import (
     make_versions,
     reload_notice,
     report_rows,
-    safe_file,
     template_files,
 )
+from dashboard.web.pages import guide_markdown, safe_file
 from geodata.bundle import BUNDLE_FORMAT
 from geodata.errors import Problem
 from geodata.settings import PROJECT_ROOT, Settings
@@ -340,7 +339,7 @@ def test_auth_on_protects_donnees_page_and_callbacks(tmp_path):
 def test_guide_is_rendered_only_when_the_aide_page_is_opened():
     from dash import dcc, no_update
 
-    from dashboard.donnees.callbacks import show_guide
+    from dashboard.web.callbacks import show_guide
 
     assert show_guide("/") is no_update
     assert show_guide("/donnees") is no_update
@@ -352,7 +351,7 @@ def test_guide_is_rendered_only_when_the_aide_page_is_opened():
 
 def test_guide_names_the_built_territory_not_the_66():
     from dashboard.core.model import Territory
-    from dashboard.donnees.page import GUIDE_FILE, guide_for_territory
+    from dashboard.web.pages import GUIDE_FILE, guide_for_territory
 
     text = GUIDE_FILE.read_text(encoding="utf-8")
     assert guide_for_territory(text, Territory("66", "Pyrénées-Orientales", "Caf des Pyrénées-Orientales", "P", "1"))

@@ -10,16 +10,13 @@ import pytest
 
 from dashboard.core.model import build_model
 from dashboard.core.state import ViewState
-from dashboard.map.components import (
-    export_frame,
-    make_commune_card,
-    make_layer_legend,
-    make_legend,
-    make_sources_panel,
-    make_summary,
-    table_columns,
-)
-from dashboard.map.layout import make_controls
+from dashboard.exports.table import export_frame
+from dashboard.map.card import make_commune_card
+from dashboard.map.controls import make_controls
+from dashboard.map.legend import make_layer_legend, make_legend
+from dashboard.map.sources import make_sources_panel
+from dashboard.map.summary import make_summary
+from dashboard.map.table import table_columns
 from geodata.build import build_bundle
 from geodata.bundle import load_bundle
 from indicators.compute import compute_indicators
