@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from geodata.catalogue_types import Source
-from geodata.communes import LAMBERT93, WGS84
+from geodata.crs import LAMBERT93, WGS84
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.readers import LINE, ReadLimits, normalise_name, parse_french_number, read_table

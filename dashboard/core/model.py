@@ -22,6 +22,7 @@ from dashboard.core.classify import Classification, classify_category, classify_
 from dashboard.core.format import THOUSANDS, escape_text, format_number, format_value
 from dashboard.core.targets import build_target_rows
 from geodata.communes import caf_name
+from geodata.manifest import Manifest, MissingLayer, ParentCommune, Provenance
 
 GEO_NAMES = ("communes", "epci", "departement", "contexte", "qpv2015", "qpv2024")
 """Browser geometry files of ``<bundle>/web`` the app serves (those present)."""
@@ -224,8 +225,9 @@ class DashboardModel:
     """Feature ids of each geometry file (the ``locations`` of its trace)."""
     geo_hash: str
     synthetic: bool
-    sources: tuple[dict[str, Any], ...]
-    missing: tuple[dict[str, Any], ...]
+    sources: tuple[Provenance, ...]
+    """The commune base, then every layer of the bundle (manifest order)."""
+    missing: tuple[MissingLayer, ...]
     tile_url: str = ""
     tile_attribution: str = ""
     ctg: dict[str, str] = field(default_factory=dict)
@@ -235,8 +237,8 @@ class DashboardModel:
     """Per commune: why its population is « non disponible » ("" when known)."""
     parents: tuple[str, ...] = ()
     """Per map unit: the commune of an arrondissement municipal (Paris, Lyon, Marseille), else ""."""
-    parent_communes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Communes mapped by arrondissement: code → ``nom``, ``population`` (commune total or None)."""
+    parent_communes: dict[str, ParentCommune] = field(default_factory=dict)
+    """Communes mapped by arrondissement: code → name and population of the whole commune (None when unknown)."""
     data_notes: tuple[str, ...] = ()
     """What the build changed or could not do (moved points, rebuilt or absent polygons…), for the sources panel."""
     territory: Any = None
@@ -519,17 +521,10 @@ def _zones(
     return zones, per_commune
 
 
-def _sources(bundle: Any) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
-    manifest = bundle.manifest or {}
-    sources = []
-    base = manifest.get("commune_base")
-    if isinstance(base, Mapping) and base.get("title"):
-        # The commune base (geometry, EPCI, population with its year) is a source like the others.
-        sources.append({k: v for k, v in base.items() if isinstance(v, str | int | float | bool)})
-    for layer_id, info in (manifest.get("layers") or {}).items():
-        sources.append({"id": layer_id, **{k: v for k, v in info.items() if isinstance(v, str | int | float | bool)}})
-    missing = tuple(dict(entry) for entry in (manifest.get("missing") or []) if isinstance(entry, Mapping))
-    return tuple(sources), missing
+def _sources(manifest: Manifest) -> tuple[Provenance, ...]:
+    """The commune base (geometry, EPCI, population with its year), a source like the others, then every layer."""
+    base = (manifest.commune_base,) if manifest.commune_base.title else ()
+    return (*base, *manifest.layers.values())
 
 
 @dataclass(frozen=True)
@@ -552,9 +547,9 @@ class Territory:
 
 def build_territory(bundle: Any, codes: list[str], names: Mapping[str, str], population: list[float]) -> Territory:
     """Names of the built territory: département, its Caf, and the commune used as an example."""
-    manifest = bundle.manifest or {}
-    dep = str(manifest.get("departement", "") or (bundle.communes["departement"].iloc[0] if len(codes) else ""))
-    nom = str(manifest.get("departement_nom", "") or dep)
+    manifest = bundle.manifest
+    dep = manifest.departement or (str(bundle.communes["departement"].iloc[0]) if len(codes) else "")
+    nom = manifest.departement_nom or dep
     pops = np.nan_to_num(np.asarray(population, dtype=float), nan=-1.0)
     biggest = codes[int(np.argmax(pops))] if codes else ""
     try:
@@ -564,14 +559,13 @@ def build_territory(bundle: Any, codes: list[str], names: Mapping[str, str], pop
     return Territory(dep, nom, caf, names.get(biggest, ""), biggest)
 
 
-def _data_notes(manifest: Mapping[str, Any]) -> tuple[str, ...]:
+def _data_notes(manifest: Manifest) -> tuple[str, ...]:
     """Build notes a user must see: polygons rebuilt or absent, town halls and structures moved, unknown populations."""
-    notes = [str(n) for n in manifest.get("notes") or []]
-    for layer_id, info in (manifest.get("layers") or {}).items():
-        title = info.get("title") or layer_id
-        for text in [*(info.get("warnings") or []), *(info.get("notes") or [])]:
-            if "placé à la mairie" in str(text) or "arrondissement" in str(text):
-                notes.append(f"{title} : {text}")
+    notes = list(manifest.notes)
+    for info in manifest.layers.values():
+        for text in (*info.warnings, *info.notes):
+            if "placé à la mairie" in text or "arrondissement" in text:
+                notes.append(f"{info.label} : {text}")
     return tuple(dict.fromkeys(notes))
 
 
@@ -599,7 +593,6 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
     zones, per_commune = _zones(bundle, names)
     geo = load_geometry(bundle)
     digest = hashlib.sha256(b"".join(hashlib.sha256(geo[k]).digest() for k in sorted(geo))).hexdigest()[:8]
-    sources, missing = _sources(bundle)
     ctg: dict[str, str] = {}
     ctg_table = bundle.layer("caf_ctg")
     if ctg_table is not None:
@@ -607,10 +600,8 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
     mairie = tuple(
         (float(lon), float(lat)) for lon, lat in zip(communes["mairie_lon"], communes["mairie_lat"], strict=True)
     )
-    manifest = bundle.manifest or {}
+    manifest = bundle.manifest
     population = [float(p) for p in communes["population"]]
-    from indicators.compute import population_label
-
     parents = (
         tuple(str(p) for p in communes["commune_parent"].fillna(""))
         if "commune_parent" in communes
@@ -624,8 +615,8 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         mairie=mairie,
         epci_names={str(r.epci_code): str(r.epci_nom) for r in epci.itertuples(index=False)},
         bounds=bounds,
-        departement=str(manifest.get("departement", communes["departement"].iloc[0])),
-        departement_nom=str(manifest.get("departement_nom", "")),
+        departement=manifest.departement or str(communes["departement"].iloc[0]),
+        departement_nom=manifest.departement_nom,
         indicators=indicators,
         registry=registry,
         columns=build_columns(indicators, registry, codes),
@@ -638,20 +629,18 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         geo_ids={name: tuple(str(f.get("id", "")) for f in json.loads(data)["features"]) for name, data in geo.items()},
         geo_hash=digest,
         synthetic=bool(bundle.synthetic or getattr(indicators, "synthetic", False)),
-        sources=sources,
-        missing=missing,
+        sources=_sources(manifest),
+        missing=manifest.missing,
         tile_url=getattr(settings, "tile_url", "") or "",
         tile_attribution=getattr(settings, "tile_attribution", "") or "",
         ctg=ctg,
-        population_label=population_label(manifest.get("commune_base") or {}),
+        population_label=manifest.population_label,
         population_notes=tuple(
             str(n)
             for n in (communes["population_note"].fillna("") if "population_note" in communes else [""] * len(codes))
         ),
         parents=parents,
-        parent_communes={
-            str(k): dict(v) for k, v in ((manifest.get("communes") or {}).get("arrondissements") or {}).items()
-        },
+        parent_communes=dict(manifest.communes.arrondissements),
         data_notes=_data_notes(manifest),
         territory=build_territory(bundle, codes, names, population),
         targets=build_target_rows(indicators),

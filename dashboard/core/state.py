@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlencode
 
 from dashboard.core.classify import MAX_CLASSES, METHODS, MIN_CLASSES
+from dashboard.core.model import DashboardModel
 
 DEFAULT_INDICATOR = "eaje_places_100_moins3"
 FALLBACK_INDICATORS = (DEFAULT_INDICATOR, "acces_eaje", "acces_eaje_hab", "sous_dotation", "bonus_statut")
@@ -140,3 +141,14 @@ def to_search(state: ViewState) -> str:
     if state.sequence:
         params["sequence"] = state.sequence
     return "?" + urlencode(params, safe=",")
+
+
+def parse_view(model: DashboardModel, search: str | None) -> ViewState:
+    """A URL query string read against what this bundle offers."""
+    return parse_state(
+        search,
+        indicators=set(model.columns),
+        layers=model.drawable_layers(),
+        epcis=set(model.bounds),
+        communes=set(model.codes),
+    )

@@ -13,13 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import flask
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 from dash.development.base_component import Component
 
 from dashboard.core import ids
+from dashboard.core.runtime import current
 from dashboard.donnees.page import (
-    EXTENSION,
     RESTORE_TYPE,
     has_blocking,
     make_layers,
@@ -31,6 +30,7 @@ from dashboard.donnees.page import (
 from geodata.bundle import BundleError, read_manifest
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext
+from geodata.manifest import Manifest
 from geodata.rebuild import (
     RUNNING,
     current_version,
@@ -40,6 +40,7 @@ from geodata.rebuild import (
     restore,
     resume_restore,
 )
+from geodata.settings import Settings
 from geodata.upload import UploadLimits, commit_staged, decode_upload_contents, save_upload, validate_staged
 
 
@@ -63,11 +64,6 @@ def import_context(departement: str) -> ImportContext:
     from geodata.communes import load_commune_base
 
     return ImportContext(departement, load_commune_base(departement).communes)
-
-
-def page_config() -> dict[str, Any]:
-    """Settings, loaded manifest and version, limits stored by :func:`dashboard.donnees.page.register_donnees`."""
-    return flask.current_app.extensions[EXTENSION]
 
 
 def process_upload(
@@ -102,7 +98,7 @@ def process_upload(
     return UploadOutcome(token, tuple(files), tuple(problems))
 
 
-def commit_and_rebuild(token: str | None, settings: Any) -> tuple[str, bool]:
+def commit_and_rebuild(token: str | None, settings: Settings) -> tuple[str, bool]:
     """Move the validated batch into the CAF directory and have it built; (French message, a rebuild is coming).
 
     A rebuild already running is not an obstacle: the batch is queued and built as soon as it ends.
@@ -124,7 +120,7 @@ def commit_and_rebuild(token: str | None, settings: Any) -> tuple[str, bool]:
     )
 
 
-def current_manifest(settings: Any, loaded: dict[str, Any]) -> dict[str, Any]:
+def current_manifest(settings: Settings, loaded: Manifest) -> Manifest:
     """Manifest of the bundle on disk (what a rebuild produced), else of the bundle the app was built from."""
     try:
         return read_manifest(Path(settings.bundle))
@@ -132,7 +128,7 @@ def current_manifest(settings: Any, loaded: dict[str, Any]) -> dict[str, Any]:
         return loaded
 
 
-def status_view(settings: Any, loaded_manifest: dict[str, Any], loaded_version: str) -> tuple[Any, ...]:
+def status_view(settings: Settings, loaded_manifest: Manifest, loaded_version: str) -> tuple[Any, ...]:
     """Progress, polling off?, versions, layers and « nouveau bundle » notice: everything the page refreshes."""
     status = rebuild_status(settings)
     running = status.get("state") == RUNNING
@@ -145,7 +141,7 @@ def status_view(settings: Any, loaded_manifest: dict[str, Any], loaded_version: 
     )
 
 
-def restore_version(settings: Any, name: Any) -> str:
+def restore_version(settings: Settings, name: object) -> str:
     """Restore a version by name (never a path); French message either way."""
     try:
         restore(settings, str(name))
@@ -170,10 +166,10 @@ def on_upload(contents: list[str] | None, filenames: list[str] | None) -> tuple[
     """Each drop starts a new batch: staged, validated, reported; confirm enabled only without blocking error."""
     if not contents:
         return no_update, no_update, no_update, no_update
-    config = page_config()
-    settings = config["settings"]
+    runtime = current()
+    settings = runtime.settings
     outcome = process_upload(
-        contents, filenames, Path(settings.caf_dir), import_context(settings.departement), config["limits"]
+        contents, filenames, Path(settings.caf_dir), import_context(settings.departement), runtime.upload_limits
     )
     return outcome.token, make_report(outcome.problems, outcome.files), not outcome.can_commit, ""
 
@@ -191,7 +187,7 @@ def on_confirm(n_clicks: int, token: str | None) -> tuple[str, bool, Any, bool]:
     """Commit the batch and launch the rebuild; polling starts when it is running."""
     if not n_clicks:
         return no_update, no_update, no_update, no_update
-    message, started = commit_and_rebuild(token, page_config()["settings"])
+    message, started = commit_and_rebuild(token, current().settings)
     return message, True, None if started else no_update, not started
 
 
@@ -210,8 +206,9 @@ def refresh_status(hidden: bool, _n: int, _restored: Any) -> tuple[Any, ...]:
     """Filled when the page is shown (never on the map page), polled while a rebuild runs, after a restore."""
     if hidden:
         return (no_update,) * 5
-    config = page_config()
-    return status_view(config["settings"], config["manifest"], config["loaded_version"])
+    runtime = current()
+    served = runtime.served
+    return status_view(runtime.settings, served.manifest, served.version)
 
 
 @callback(
@@ -224,4 +221,4 @@ def on_restore(clicks: list[int | None]) -> str:
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks or []):
         return no_update
-    return restore_version(page_config()["settings"], trigger.get("version", ""))
+    return restore_version(current().settings, trigger.get("version", ""))

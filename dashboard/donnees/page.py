@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import dash
+import flask
 from dash import dcc, html
 from dash.development.base_component import Component
 
@@ -29,12 +29,10 @@ from dashboard.core.widgets import make_nav, upload_guard
 from dashboard.web.pages import safe_file, send_static
 from geodata.caf_extracts import TEMPLATES
 from geodata.errors import Problem
+from geodata.manifest import Manifest
 from geodata.readers import megabytes
 from geodata.settings import PROJECT_ROOT
 from geodata.upload import UploadLimits, too_large_message
-
-EXTENSION = "ctg_carto_donnees"
-"""Key of :class:`DonneesConfig`-like dict in ``server.extensions``: settings, loaded manifest and version."""
 
 TEMPLATES_DIR = PROJECT_ROOT / "docs" / "templates"
 TEMPLATE_ROUTE = "/modeles"
@@ -173,22 +171,16 @@ def make_versions(rows: Sequence[Mapping[str, Any]]) -> Component:
     return html.Table([html.Thead(head), html.Tbody(body)], className="report-table")
 
 
-def make_layers(manifest: Mapping[str, Any]) -> Component:
+def make_layers(manifest: Manifest) -> Component:
     """Layers present in the bundle (title, publisher, vintage, rows) and missing ones with how to add them."""
-    layers = manifest.get("layers") or {}
     present = [
         html.Li(
-            f"{info.get('title', key)} — {info.get('publisher', '')}, {info.get('vintage', '')} "
-            f"({info.get('rows', '?')} lignes{' ; données fictives' if info.get('synthetic') else ''})"
+            f"{info.label} — {info.publisher}, {info.vintage} "
+            f"({'?' if info.rows is None else info.rows} lignes{' ; données fictives' if info.synthetic else ''})"
         )
-        for key, info in sorted(layers.items(), key=lambda item: str(item[1].get("title", item[0])))
+        for info in sorted(manifest.layers.values(), key=lambda info: info.label)
     ]
-    missing = [
-        html.Li(
-            [html.Strong(str(m.get("title") or m.get("layer") or m.get("id") or "?")), " : ", str(m.get("howto", ""))]
-        )
-        for m in manifest.get("missing") or []
-    ]
+    missing = [html.Li([html.Strong(m.label or "?"), " : ", m.howto]) for m in manifest.missing]
     return html.Div(
         [
             html.H3(f"Couches présentes ({len(present)})"),
@@ -309,20 +301,8 @@ def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = 
     )
 
 
-def register_donnees(app: dash.Dash, settings: Any, manifest: Mapping[str, Any]) -> None:
-    """Add the template download route of the « Données » page and keep what its callbacks read.
-
-    ``manifest`` is the one of the bundle the app was built from (shown when ``settings.bundle`` has none).
-    """
-    from geodata.rebuild import current_version
-
-    server = app.server
-    server.extensions[EXTENSION] = {
-        "settings": settings,
-        "manifest": dict(manifest),
-        "loaded_version": current_version(settings),
-        "limits": UploadLimits(),
-    }
+def register_template_route(server: flask.Flask) -> None:
+    """``/modeles/<name>``: the blank CAF templates and their filled examples (plain names only)."""
     server.add_url_rule(
         f"{TEMPLATE_ROUTE}/<name>",
         "ctg_modeles",

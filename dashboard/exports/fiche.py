@@ -22,13 +22,14 @@ import pandas as pd
 
 from dashboard.core.format import NBSP, format_number, format_value
 from geodata.bundle import Bundle
+from geodata.crs import LAMBERT93, WGS84
+from geodata.settings import PROJECT_ROOT
 from indicators.bonus import BONUS_STATUTS, STATUT_A_CONFIRMER, STATUT_APPLICABLE, STATUT_SI_CTG
 from indicators.compute import Indicators
 from indicators.registry import REGISTRY
 from indicators.targets import RANK_CHILDREN, TargetFilter, compute_targets
 
-CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "fiche.css"
-LAMBERT93 = "EPSG:2154"
+CSS_FILE = PROJECT_ROOT / "assets" / "fiche.css"
 LEVELS = ("epci", "commune")
 
 MAP_W = 1000.0
@@ -150,8 +151,8 @@ def territory(bundle: Bundle, level: str, code: str) -> Territory:
         raise ValueError(f"niveau « {level} » inconnu (attendu : commune ou epci)")
     communes = bundle.communes
     codes = communes["code"].astype(str)
-    dep = str(bundle.manifest.get("departement", communes["departement"].iloc[0]))
-    dep_nom = str(bundle.manifest.get("departement_nom", dep))
+    dep = bundle.manifest.departement or str(communes["departement"].iloc[0])
+    dep_nom = bundle.manifest.departement_nom or dep
     if level == "commune":
         row = communes.loc[codes == str(code)]
         if row.empty:
@@ -282,7 +283,7 @@ def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
         layer = bundle.layer(kind.layer)
         if layer is None or not len(layer) or "lon" not in layer:
             continue
-        pts = gpd.GeoSeries(gpd.points_from_xy(layer["lon"], layer["lat"]), crs="EPSG:4326").to_crs(LAMBERT93)
+        pts = gpd.GeoSeries(gpd.points_from_xy(layer["lon"], layer["lat"]), crs=WGS84).to_crs(LAMBERT93)
         xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
         inside = (xy[:, 0] >= minx) & (xy[:, 0] <= maxx) & (xy[:, 1] >= miny) & (xy[:, 1] <= maxy)
         if not inside.any():
@@ -644,29 +645,23 @@ def build_sources(ind: Indicators, bundle: Bundle) -> str:
     """Sources and vintages of every layer the fiche uses (manifest), absent ones said so."""
     manifest = bundle.manifest
     rows = []
-    base = manifest.get("commune_base") or manifest.get("communes") or {}
-    if base.get("title"):
-        rows.append(
-            (base.get("title", ""), base.get("publisher", ""), base.get("vintage", ""), base.get("licence", ""), False)
-        )
-    layers = manifest.get("layers", {})
+    base = manifest.commune_base
+    if base.title:
+        rows.append((base.title, base.publisher, base.vintage, base.licence, False))
     missing = []
     for layer in _layers_used(ind, bundle):
-        info = layers.get(layer)
+        info = manifest.layer(layer)
         if info is None:
             if layer not in {"communes"}:
                 missing.append(layer)
             continue
-        rows.append(
-            (info.get("title", layer), info.get("publisher", ""), info.get("vintage", ""), info.get("licence", ""),
-             bool(info.get("synthetic", False)))
-        )  # fmt: skip
+        rows.append((info.title or layer, info.publisher, info.vintage, info.licence, info.synthetic))
     flag = ' <span class="flag">fictif</span>'
     body = "".join(
         f"<tr><td>{e(t)}{flag if syn else ''}</td><td>{e(p)}</td><td>{e(v)}</td><td>{e(lic)}</td></tr>"
         for t, p, v, lic, syn in rows
     )
-    titles = {m.get("layer"): m.get("title") for m in manifest.get("missing", []) if isinstance(m, dict)}
+    titles = {m.layer: m.title for m in manifest.missing}
     absent = ""
     if missing:
         absent = (
@@ -703,7 +698,7 @@ def build_fiche_html(
     """
     terr = territory(bundle, level, str(code))
     exported = (exported_at or datetime.now()).strftime("%d/%m/%Y")
-    built = _date(bundle.manifest.get("built_at", "")) or "inconnue"
+    built = _date(bundle.manifest.built_at) or "inconnue"
     css = load_css() if css is None else css
     level_label = "Commune" if terr.level == "commune" else "Intercommunalité (EPCI)"
     subtitle = f"{level_label} — {terr.departement_nom} ({terr.departement})"

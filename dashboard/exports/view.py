@@ -50,11 +50,15 @@ import flask
 
 from dashboard.core.classify import METHODS
 from dashboard.core.model import ZONE_LAYERS, DashboardModel
-from dashboard.core.state import ViewState, to_search
+from dashboard.core.runtime import current
+from dashboard.core.state import ViewState, parse_view, to_search
 from dashboard.exports.chromium import RenderError, find_chromium
+from dashboard.web.auth import french_page
+from dashboard.web.limits import SlotBusy, export_slot
+from geodata.manifest import Provenance
+from geodata.settings import Settings
 
 LOG = logging.getLogger(__name__)
-EXTENSION = "ctg_carto_export"
 TIMEOUT_S = 60
 """Longest an export may take (SwiftShader draws the map on the CPU: 10–30 s on a busy 2-core machine)."""
 EXPORT_SLOTS = 1
@@ -107,12 +111,12 @@ def format_built_at(built_at: str) -> str:
         return built_at
 
 
-def _source_text(info: Mapping[str, Any]) -> str:
+def _source_text(info: Provenance) -> str:
     parts = [
-        str(info.get("title") or info.get("id", "")),
-        str(info.get("publisher", "")),
-        f"millésime {info['vintage']}" if info.get("vintage") else "",
-        "données fictives" if info.get("synthetic") else "",
+        info.label,
+        info.publisher,
+        f"millésime {info.vintage}" if info.vintage else "",
+        "données fictives" if info.synthetic else "",
     ]
     return " · ".join(part for part in parts if part)
 
@@ -132,9 +136,9 @@ def caption_items(model: DashboardModel, view: ViewState, built_at: str, today: 
             method = METHODS.get(view.method, view.method)
             detail = f" : {view.breaks}" if view.breaks and view.method == "manuel" else ""
             items.append(("Classes", f"{method}, {view.k} classes{detail}"))
-    used = set()
+    used: set[str] = set()
     try:
-        used = {str(p.get("id") or p.get("title")) for p in model.indicators.provenance(view.indicator)}
+        used = {p.title for p in model.indicators.provenance(view.indicator)}
     except (KeyError, AttributeError, ValueError):
         used = set()
     layer_sources = {layer.spec.source for layer in model.point_layers if layer.spec.key in view.layers}
@@ -146,11 +150,7 @@ def caption_items(model: DashboardModel, view: ViewState, built_at: str, today: 
         "qpv2024": "qpv2024",
     }
     layer_sources |= {zone_sources[k] for k in view.layers if k in zone_sources}
-    sources = [
-        _source_text(src)
-        for src in model.sources
-        if src.get("id") in layer_sources or src.get("id") in used or src.get("title") in used
-    ]
+    sources = [_source_text(src) for src in model.sources if src.id in layer_sources or src.title in used]
     if sources:
         items.append(("Sources des couches", " ; ".join(sources)))
     zones = [ZONE_LAYERS[k] for k in view.layers if k in ZONE_LAYERS]
@@ -397,8 +397,6 @@ class RenderTimeout(RenderError):
 
 
 def _retry(status: int, title: str, text: str, retry_after: int, search: str, kind: str) -> flask.Response:
-    from dashboard.web.auth import french_page
-
     links = (("Réessayer", export_href(search, kind)), ("Retour à la carte", "/" + search))
     response = french_page(status, title, text, links)
     if retry_after:
@@ -415,33 +413,26 @@ def _credentials(settings: Any, request: flask.Request) -> dict[str, str]:
     return {name: request.headers[name] for name in names if name and name in request.headers}
 
 
-def register_export_route(
-    server: flask.Flask, model: DashboardModel, manifest: Mapping[str, Any] | None, settings: Any
-) -> None:
-    """Add ``/export/vue.png`` and ``/export/vue.pdf`` and keep the bundle date for the print caption.
+def register_export_route(server: flask.Flask, settings: Settings) -> None:
+    """Add ``/export/vue.png`` and ``/export/vue.pdf``.
 
     At most :data:`EXPORT_SLOTS` exports run at once on this machine for this deployment (a lock shared by the
     gunicorn workers, :func:`dashboard.web.limits.export_slot`); the others get at once a French « réessayez » (HTTP
     503, ``Retry-After``) instead of waiting in a worker. An export slower than :data:`TIMEOUT_S` is stopped (503).
     """
-    from dashboard.map.callbacks import current_model, parse_view
-    from dashboard.web.limits import SlotBusy, export_slot, run_dir
-
-    del model  # read per request: a new bundle may have been switched in since start-up (dashboard.app)
-    server.extensions[EXTENSION] = {"built_at": str((manifest or {}).get("built_at", "") or "")}
-    slots_dir = run_dir(settings)
 
     def export(kind: str) -> flask.Response:
         if kind not in MEDIA:
             flask.abort(404)
         query = flask.request.query_string.decode("utf-8", "replace")
-        model = current_model()
+        runtime = current()
+        model = runtime.served.model  # read per request: a new bundle may have been switched in since start-up
         view = export_state(parse_view(model, "?" + query))
         search = to_search(view)
         back = to_search(replace(view, impression=False))
         try:
             origin = internal_origin(flask.request.environ)
-            with export_slot(slots_dir, EXPORT_SLOTS):
+            with export_slot(runtime.slots_dir, EXPORT_SLOTS):
                 content = capture(origin, search, kind, headers=_credentials(settings, flask.request))
         except SlotBusy:
             return _retry(

@@ -2,20 +2,28 @@
 
 Every map update returns a :class:`dash.Patch` of values only (class codes, colours, visibility, opacity, view): the
 geometry went to the browser once, by URL. The read-only :class:`~dashboard.core.model.DashboardModel` of the
-running app is looked up in ``flask.current_app.extensions`` (set by :func:`dashboard.app.create_app`).
+running app is read once per request with :func:`dashboard.core.runtime.current_model`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import flask
 from dash import Input, Output, Patch, State, callback, ctx, dcc, no_update
 
 from dashboard.core import ids
 from dashboard.core.format import parse_breaks
 from dashboard.core.model import ZONE_LAYERS, DashboardModel
-from dashboard.core.state import DEFAULT_INDICATOR, ViewState, carry_meeting, default_indicator, parse_state, to_search
+from dashboard.core.runtime import current_model
+from dashboard.core.state import (
+    DEFAULT_INDICATOR,
+    ViewState,
+    carry_meeting,
+    default_indicator,
+    parse_state,
+    parse_view,
+    to_search,
+)
 from dashboard.core.targets import filter_targets, target_table_rows
 from dashboard.exports.table import export_bytes, targets_download
 from dashboard.map.card import make_commune_card, make_point_details
@@ -33,8 +41,6 @@ from dashboard.map.summary import make_summary
 from dashboard.map.table import table_columns, table_rows
 from dashboard.map.targets import targets_summary
 
-EXTENSION = "ctg_carto"
-
 _CONTROLS = (
     ids.INDICATOR_DROPDOWN,
     ids.METHOD_RADIO,
@@ -45,11 +51,6 @@ _CONTROLS = (
     ids.EPCI_DROPDOWN,
     ids.COMMUNE_DROPDOWN,
 )
-
-
-def current_model() -> DashboardModel:
-    """The model of the app serving this request."""
-    return flask.current_app.extensions[EXTENSION]
 
 
 def _breaks(text: str | None) -> tuple[tuple[float, ...], str]:
@@ -87,17 +88,6 @@ def controls_from_state(model: DashboardModel, state: ViewState) -> tuple[Any, .
         [k for k in state.layers if k in ZONE_LAYERS],
         state.epci,
         state.commune or None,
-    )
-
-
-def parse_view(model: DashboardModel, search: str | None) -> ViewState:
-    """A URL query string read against what this bundle offers."""
-    return parse_state(
-        search,
-        indicators=set(model.columns),
-        layers=model.drawable_layers(),
-        epcis=set(model.bounds),
-        communes=set(model.codes),
     )
 
 

@@ -89,10 +89,11 @@ def _parent_line(model: DashboardModel, i: int) -> html.P | None:
     parent = model.parents[i] if i < len(model.parents) else ""
     if not parent:
         return None
-    info = model.parent_communes.get(parent, {})
-    total = info.get("population")
+    info = model.parent_communes.get(parent)
+    total = info.population if info is not None else None
     text = population_text([total if total is not None else float("nan")], model.population_label)
-    return html.P(f"Arrondissement municipal de {info.get('nom', parent)} ({parent}) : commune entière, {text}")
+    name = info.nom if info is not None else parent
+    return html.P(f"Arrondissement municipal de {name} ({parent}) : commune entière, {text}")
 
 
 def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.Div:

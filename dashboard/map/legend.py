@@ -60,17 +60,17 @@ def make_legend(model: DashboardModel, indicator: str, classes: Classification, 
     except (KeyError, AttributeError, ValueError):
         provenance = []
     # Inputs that are alternatives (Insee children, else the Caf extract): name those used, not the absent ones.
-    provenance = [p for p in provenance if p.get("present", True)] or provenance
+    provenance = [p for p in provenance if p.present] or provenance
     sources = [
         html.Li(
             " · ".join(
-                str(part)
+                part
                 for part in (
-                    p.get("title") or p.get("id", ""),
-                    p.get("publisher", ""),
-                    f"millésime {p['vintage']}" if p.get("vintage") else "",
-                    p.get("licence", ""),
-                    "données fictives" if p.get("synthetic") else "",
+                    p.title or p.layer,
+                    p.publisher,
+                    f"millésime {p.vintage}" if p.vintage else "",
+                    p.licence,
+                    "données fictives" if p.synthetic else "",
                 )
                 if part
             )

@@ -13,21 +13,18 @@ def make_sources_panel(model: DashboardModel) -> html.Div:
     rows = [
         html.Tr(
             [
-                html.Td(str(src.get("title") or src["id"])),
-                html.Td(str(src.get("publisher", ""))),
-                html.Td(str(src.get("vintage", ""))),
-                html.Td(str(src.get("licence", ""))),
-                html.Td("oui" if src.get("synthetic") else "non"),
+                html.Td(src.label),
+                html.Td(src.publisher),
+                html.Td(src.vintage),
+                html.Td(src.licence),
+                html.Td("oui" if src.synthetic else "non"),
             ]
         )
         for src in model.sources
     ]
     notes = [html.Li(note) for note in model.data_notes]
     header = html.Tr([html.Th(t) for t in ("Couche", "Éditeur", "Millésime", "Licence", "Données fictives")])
-    missing = [
-        html.Li(f"{entry.get('title') or entry.get('id') or entry.get('layer', '')} : {entry.get('howto', '')}")
-        for entry in model.missing
-    ]
+    missing = [html.Li(f"{entry.label} : {entry.howto}") for entry in model.missing]
     return html.Div(
         [
             html.H2("Sources des données"),

@@ -30,10 +30,9 @@ from dash import (
 
 from dashboard.core import ids
 from dashboard.core.model import DashboardModel
-from dashboard.core.state import to_search
-from dashboard.exports.view import EXTENSION as EXPORT_EXTENSION
+from dashboard.core.runtime import current
+from dashboard.core.state import parse_view, to_search
 from dashboard.exports.view import caption_items, export_href
-from dashboard.map.callbacks import current_model, parse_view
 from dashboard.map.figures import MAP_HEIGHT
 from dashboard.meeting.layout import VIEWPORT
 from dashboard.meeting.sequence import (
@@ -89,7 +88,7 @@ def navigate_search(model: DashboardModel, search: str | None, action: str) -> s
 def navigate(_enter: int, _next: int, _previous: int, _exit: int, search: str | None) -> Any:
     """Enter, step through or leave the presentation by writing the URL (keyboard: ``assets/presentation.js``)."""
     action = ACTIONS.get(str(ctx.triggered_id), "")
-    new_search = navigate_search(current_model(), search, action) if action else None
+    new_search = navigate_search(current().served.model, search, action) if action else None
     return no_update if new_search is None or new_search == search else new_search
 
 
@@ -133,10 +132,8 @@ def meeting_view(model: DashboardModel, search: str | None, built_at: str, today
 )
 def show_meeting(search: str | None) -> tuple[Any, ...]:
     """Mode of the page, stop counter and title, export links and print caption, from the URL."""
-    import flask
-
-    built_at = flask.current_app.extensions.get(EXPORT_EXTENSION, {}).get("built_at", "")
-    view = meeting_view(current_model(), search, built_at, date.today())
+    served = current().served
+    view = meeting_view(served.model, search, served.manifest.built_at, date.today())
     return tuple(view[key] for key in ("class", "counter", "title", "png", "pdf", "status", "caption"))
 
 
@@ -179,7 +176,7 @@ def fit_map_height(viewport: dict | None) -> Patch:
 )
 def save_sequence(_clicks: int, search: str | None) -> dict:
     """Download the current sequence (loaded or default) as a small JSON file."""
-    model = current_model()
+    model = current().served.model
     stops, _ = sequence_of(parse_view(model, search), model)
     name = f"sequence_{model.departement}_{date.today().isoformat()}.json"
     return dcc.send_string(sequence_to_json(stops, model), name)
@@ -215,5 +212,5 @@ def upload_sequence(contents: str | None, filename: str | None, search: str | No
     """Check an uploaded sequence strictly; a good one goes into the URL (replayable link), a bad one is explained."""
     if not contents:
         return no_update, ""
-    new_search, error = load_sequence_search(current_model(), search, contents, filename or "")
+    new_search, error = load_sequence_search(current().served.model, search, contents, filename or "")
     return (no_update if new_search is None else new_search), error

@@ -57,7 +57,6 @@ EDITOR_ID_PREFIX = "donnees-"
 CALLBACK_SUFFIX = "/_dash-update-component"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 """Request body limit: a 10 MB extract is ~13.4 MB once base64-encoded by ``dcc.Upload``."""
-_EXTENSION = "ctg_carto_auth"
 VERIFIED_TTL_S = 600.0
 """How long a worker trusts credentials it has checked (the same ``Authorization`` header is not hashed again)."""
 _VERIFIED_MAX = 64
@@ -184,8 +183,8 @@ def identify(request: flask.Request) -> Identity:
     cached = getattr(flask.g, "_ctg_identity", None)
     if isinstance(cached, Identity):
         return cached
-    config: AuthConfig = flask.current_app.extensions.get(_EXTENSION, AuthConfig())
-    identity = _identify(config, request)
+    config = getattr(flask.g, "_ctg_auth", None)
+    identity = _identify(config if isinstance(config, AuthConfig) else AuthConfig(), request)
     flask.g._ctg_identity = identity
     return identity
 
@@ -225,12 +224,13 @@ def _throttled(wait: float) -> flask.Response:
 
 def install_auth(
     server: flask.Flask, settings: Settings, throttle_path: Path | None = None, rules: ThrottleRules | None = None
-) -> None:
+) -> AuthConfig:
     """Protect the editor routes and callbacks of ``server`` as ``settings`` says; install French error pages.
 
-    ``throttle_path`` is the SQLite file of failed logins (default: in :func:`dashboard.web.limits.run_dir`).
+    ``throttle_path`` is the SQLite file of failed logins (default: in :func:`dashboard.web.limits.run_dir`). The
+    configuration lives in the guard itself (and, during a request, in ``flask.g`` for :func:`identify`).
     """
-    scope = getattr(settings, "auth_scope", "donnees")
+    scope = settings.auth_scope
     if scope not in {"donnees", "tout"}:
         raise ValueError(f"CTG_CARTO_AUTH_SCOPE « {scope} » inconnu : « donnees » ou « tout »")
     throttle = None
@@ -242,12 +242,12 @@ def install_auth(
         everything=scope == "tout",
         throttle=throttle,
     )
-    server.extensions[_EXTENSION] = config
     if not server.config.get("MAX_CONTENT_LENGTH"):
         server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
     @server.before_request
     def _guard() -> flask.Response | None:
+        flask.g._ctg_auth = config
         if not config.enabled or not (config.everything or is_protected(flask.request)):
             return None
         identity = identify(flask.request)
@@ -272,3 +272,5 @@ def install_auth(
             "Une erreur inattendue s'est produite. Elle a été enregistrée dans le journal du serveur ; "
             "réessayez ou prévenez l'administrateur.",
         )
+
+    return config

@@ -8,6 +8,7 @@ import flask
 from dash import Input, Output, callback, clientside_callback, no_update
 
 from dashboard.core import ids
+from dashboard.core.runtime import current_model
 from dashboard.web.pages import ROUTER_JS, make_guide
 
 clientside_callback(
@@ -24,7 +25,5 @@ def show_guide(path: str | None) -> Any:
     """Render the guide the first time the « Aide » page is opened (nothing is sent for the other pages)."""
     if (path or "/").rstrip("/") != "/aide":
         return no_update
-    from dashboard.map.callbacks import EXTENSION
-
-    model = flask.current_app.extensions.get(EXTENSION) if flask.has_app_context() else None
-    return make_guide(territory=getattr(model, "territory", None))
+    model = current_model() if flask.has_app_context() else None
+    return make_guide(territory=model.territory if model is not None else None)

@@ -18,12 +18,11 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
+from geodata.crs import LAMBERT93, WGS84
 from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext
 from geodata.readers import LINE, to_number
 
-WGS84 = "EPSG:4326"
-LAMBERT93 = "EPSG:2154"
 TOLERANCE_M = 2000.0
 """A point may lie this far outside the communes of the territory (coast, geocoding on a border road)."""
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from geodata.crs import LAMBERT93_EPSG, WGS84
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.readers import (
@@ -37,9 +38,6 @@ from geodata.readers import (
     parse_french_number,
     to_number,
 )
-
-WGS84 = "EPSG:4326"
-LAMBERT93 = 2154
 
 BPE_CATEGORIES: dict[str, str] = {
     "D502": "eaje",
@@ -369,14 +367,14 @@ def _coordinates(df: pd.DataFrame, file: str, has_lambert: bool, has_wgs84: bool
                 column="LAMBERT_X",
                 suggestion="ces coordonnées sont sans doute en WGS84 : placez-les dans LONGITUDE/LATITUDE",
             )
-        epsg = df["EPSG"].where(df["EPSG"] != "", str(LAMBERT93)) if "EPSG" in df.columns else None
-        codes = epsg if epsg is not None else pd.Series(str(LAMBERT93), index=df.index)
+        epsg = df["EPSG"].where(df["EPSG"] != "", str(LAMBERT93_EPSG)) if "EPSG" in df.columns else None
+        codes = epsg if epsg is not None else pd.Series(str(LAMBERT93_EPSG), index=df.index)
         for code in sorted(set(codes[todo])):
             if not code.isdigit():
                 i = int(np.flatnonzero((todo & (codes == code)).to_numpy())[0])
                 raise DataError.at(file, f"code EPSG « {code} » illisible", row=int(lines[i]), column="EPSG")
             mask = todo & (codes == code)
-            if int(code) == LAMBERT93:
+            if int(code) == LAMBERT93_EPSG:
                 xmin, xmax, ymin, ymax = _LAMBERT93_BOUNDS
                 off = mask & ~(x.between(xmin, xmax) & y.between(ymin, ymax))
                 if off.any():

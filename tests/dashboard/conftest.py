@@ -18,6 +18,7 @@ from shapely.geometry import Point
 from geodata.bundle import Bundle
 from geodata.communes import load_commune_base
 from geodata.settings import Settings
+from indicators.compute import InputSource
 from indicators.registry import Indicator
 
 HTML_NAME = "<b>html</b> & Cie"
@@ -102,9 +103,9 @@ class FakeIndicators:
     params: object = None
     bonus_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def provenance(self, indicator_id: str) -> list[dict]:
-        return [{"title": "Établissements d'accueil du jeune enfant", "publisher": "Caf 66", "vintage": "2024",
-                 "licence": "interne", "synthetic": True}]  # fmt: skip
+    def provenance(self, indicator_id: str) -> list[InputSource]:
+        return [InputSource("caf_eaje", True, "Établissements d'accueil du jeune enfant", "Caf 66", "2024", "interne",
+                            synthetic=True)]  # fmt: skip
 
     def bonus(self) -> pd.DataFrame:
         return self.bonus_frame
@@ -254,9 +255,9 @@ def app(bundle, fake_indicators):
 
 @pytest.fixture(scope="session")
 def model(app):
-    from dashboard.map.callbacks import EXTENSION
+    from dashboard.core.runtime import of
 
-    return app.server.extensions[EXTENSION]
+    return of(app.server).served.model
 
 
 @pytest.fixture

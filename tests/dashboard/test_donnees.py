@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from dash import html
 
+from dashboard.core import runtime
 from dashboard.donnees import callbacks as dc
 from dashboard.donnees.page import (
-    EXTENSION,
     TEMPLATES_DIR,
     has_blocking,
     limits_text,
@@ -36,6 +36,7 @@ from dashboard.donnees.page import (
 from dashboard.web.pages import guide_markdown, safe_file
 from geodata.bundle import BUNDLE_FORMAT
 from geodata.errors import Problem
+from geodata.manifest import Manifest
 from geodata.settings import PROJECT_ROOT, Settings
 from geodata.upload import UploadLimits
 
@@ -61,10 +62,8 @@ def _texts(component) -> list[str]:
 @pytest.fixture
 def page_settings(app, tmp_path, monkeypatch):
     """The app's « Données » settings pointed at a temporary CAF directory and bundle."""
-    config = dict(app.server.extensions[EXTENSION])
     settings = replace(Settings(), caf_dir=tmp_path / "caf", bundle=tmp_path / "bundle")
-    config["settings"] = settings
-    monkeypatch.setitem(app.server.extensions, EXTENSION, config)
+    monkeypatch.setitem(app.server.extensions, runtime.EXTENSION, replace(runtime.of(app.server), settings=settings))
     return settings
 
 
@@ -118,7 +117,7 @@ def test_layers_lists_present_and_missing_with_howto():
         "layers": {"zrr": {"title": "ZRR", "publisher": "ANCT", "vintage": "2017", "rows": 226}},
         "missing": [{"layer": "bpe", "title": "BPE", "howto": "Téléchargez le fichier sur insee.fr"}],
     }
-    texts = _texts(make_layers(manifest))
+    texts = _texts(make_layers(Manifest.from_json(manifest)))
     assert "Couches présentes (1)" in texts and "ZRR — ANCT, 2017 (226 lignes)" in texts
     assert "Couches absentes (1) et comment les ajouter" in texts
     assert "BPE" in texts and "Téléchargez le fichier sur insee.fr" in texts

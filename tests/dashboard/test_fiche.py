@@ -84,12 +84,12 @@ def test_commune_pdf_opens_with_name_figures_and_banner(commune_fiche):
 
 def test_dates_sources_and_parameters(commune_fiche, bundle_66_demo):
     html, _, ind = commune_fiche
-    built = datetime.fromisoformat(bundle_66_demo.manifest["built_at"]).strftime("%d/%m/%Y")
+    built = datetime.fromisoformat(bundle_66_demo.manifest.built_at).strftime("%d/%m/%Y")
     assert f"Données du {built}" in html
     for layer in ("caf_eaje", "zrr2017", "frr2025", "filosofi2021"):
         info = bundle_66_demo.layer_info(layer)
-        assert info["title"].replace("'", "&#x27;") in html
-        assert str(info["vintage"]).replace("'", "&#x27;") in html
+        assert info.title.replace("'", "&#x27;") in html
+        assert info.vintage.replace("'", "&#x27;") in html
     assert f"paramètres {ind.params.version}" in html
     assert "Population par tranche d&#x27;âge" in html  # absent layer said so
 

@@ -113,8 +113,8 @@ def mayotte(tmp_path_factory):
 
 def test_mayotte_population_is_not_available_with_its_reason_never_zero(mayotte):
     bundle, model = mayotte
-    assert bundle.manifest["communes"]["population"] is None
-    assert len(bundle.manifest["commune_base"]["population"]["non_disponible"]) == 17
+    assert bundle.manifest.communes.population is None
+    assert len(bundle.manifest.commune_base.population.non_disponible) == 17
     assert "population" not in model.columns  # nd everywhere: not offered on the map, never drawn as 0
     card = _text(make_commune_card(model, "97611", next(iter(model.columns))))
     assert "population non disponible (population 2023 non publiée pour Mayotte" in card

@@ -315,11 +315,11 @@ def test_level_shares():
 def test_synthetic_and_provenance(ind):
     assert ind.synthetic
     prov = ind.provenance("eaje_places_100_moins3")
-    assert [p["layer"] for p in prov] == ["caf_eaje", "pop_age", "caf_demande"]
-    assert not prov[2]["present"]
-    assert prov[0]["synthetic"]
-    assert not prov[1]["synthetic"]
-    assert prov[1]["present"]
+    assert [p.layer for p in prov] == ["caf_eaje", "pop_age", "caf_demande"]
+    assert not prov[2].present
+    assert prov[0].synthetic
+    assert not prov[1].synthetic
+    assert prov[1].present
 
 
 def test_indicator_table_encoding(ind):
