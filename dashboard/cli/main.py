@@ -10,30 +10,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dashboard.cli.common import load_bundle_or_say, say
 from dashboard.cli.meeting import register as register_meeting_commands
 from geodata.settings import Settings
 
 if TYPE_CHECKING:
-    from geodata.bundle import Bundle
-
-
-def _print(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def _bundle_path(args: argparse.Namespace, settings: Settings) -> Path:
-    return Path(args.bundle) if getattr(args, "bundle", None) else settings.bundle
-
-
-def load_bundle_or_say(args: argparse.Namespace, settings: Settings) -> Bundle | None:
-    """The bundle of ``--bundle`` (else the configured one), or None after printing why it cannot be read."""
-    from geodata.bundle import BundleError, load_bundle
-
-    try:
-        return load_bundle(_bundle_path(args, settings))
-    except BundleError as exc:
-        _print(str(exc))
-        return None
+    pass
 
 
 def cmd_data_build(args: argparse.Namespace, settings: Settings) -> int:
@@ -44,32 +26,32 @@ def cmd_data_build(args: argparse.Namespace, settings: Settings) -> int:
     extra = tuple(Path(p) for p in args.sources_extra) if args.sources_extra else settings.sources_extra
     caf = Path(args.caf) if args.caf else settings.caf_dir
     out = Path(args.out) if args.out else settings.bundle
-    _print(f"Sources publiques : {sources}{'' if sources.is_dir() else ' (absent)'}")
+    say(f"Sources publiques : {sources}{'' if sources.is_dir() else ' (absent)'}")
     for directory in extra:
-        _print(f"  puis, pour ce qui y manque : {directory}{'' if directory.is_dir() else ' (absent)'}")
-    _print(f"Extraits Caf      : {caf}{'' if caf.is_dir() else ' (absent)'}")
+        say(f"  puis, pour ce qui y manque : {directory}{'' if directory.is_dir() else ' (absent)'}")
+    say(f"Extraits Caf      : {caf}{'' if caf.is_dir() else ' (absent)'}")
     report = build_bundle(
         out,
         departement=args.departement or settings.departement,
         sources_dir=sources,
         caf_dir=caf,
-        progress=_print,
+        progress=say,
         extra_sources=extra,
         arrondissements=args.arrondissements or settings.arrondissements,
     )
     for problem in report.problems:
-        _print(f"{problem.severity.upper()} — {problem}")
+        say(f"{problem.severity.upper()} — {problem}")
     if not report.ok:
-        _print(f"\nÉchec : aucun changement, le bundle actuel ({out}) est conservé.")
+        say(f"\nÉchec : aucun changement, le bundle actuel ({out}) est conservé.")
         return 1
-    _print(f"\nBundle construit en {report.seconds:.1f} s : {out} → {report.version_dir}")
-    _print("\nCouches présentes :")
+    say(f"\nBundle construit en {report.seconds:.1f} s : {out} → {report.version_dir}")
+    say("\nCouches présentes :")
     for row in report.present:
         flag = "  [DONNÉES FICTIVES]" if row["synthetic"] else ""
-        _print(f"  ✔ {row['layer']:<22} {row['rows']:>6} lignes  {row['title']} — {row['vintage']}{flag}")
-    _print("\nCouches absentes :")
+        say(f"  ✔ {row['layer']:<22} {row['rows']:>6} lignes  {row['title']} — {row['vintage']}{flag}")
+    say("\nCouches absentes :")
     for row in report.missing:
-        _print(f"  ✘ {row['layer']:<22} {row['title']} — {row['howto']}")
+        say(f"  ✘ {row['layer']:<22} {row['title']} — {row['howto']}")
     return 0
 
 
@@ -79,11 +61,11 @@ def cmd_data_check(args: argparse.Namespace, settings: Settings) -> int:
 
     problems, checked = check_path(Path(args.path), departement=args.departement or settings.departement)
     for name, status in checked:
-        _print(f"{status:<8} {name}")
+        say(f"{status:<8} {name}")
     for problem in problems:
-        _print(f"{problem.severity.upper()} — {problem}")
+        say(f"{problem.severity.upper()} — {problem}")
     errors = sum(p.severity == "erreur" for p in problems)
-    _print(f"\n{len(checked)} fichier(s) vérifié(s), {errors} erreur(s).")
+    say(f"\n{len(checked)} fichier(s) vérifié(s), {errors} erreur(s).")
     return 1 if errors else 0
 
 
@@ -95,7 +77,7 @@ def cmd_data_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
     dest = Path(args.dest) if args.dest else DOWNLOAD_DIR
     results = fetch_sources(dest, FETCHABLE_SOURCES, mirror=args.mirror)
-    _print(format_results(results))
+    say(format_results(results))
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -108,8 +90,8 @@ def cmd_data_demo(args: argparse.Namespace, settings: Settings) -> int:
     base = load_commune_base(args.departement or settings.departement)
     paths = write_demo_extract(out, base.communes, seed=args.seed)
     for path in paths:
-        _print(f"écrit : {path}")
-    _print("Ces fichiers sont FICTIFS (DONNEES_FICTIVES.txt) : la carte affichera « Données fictives ».")
+        say(f"écrit : {path}")
+    say("Ces fichiers sont FICTIFS (DONNEES_FICTIVES.txt) : la carte affichera « Données fictives ».")
     return 0
 
 
@@ -135,7 +117,7 @@ def cmd_export_indicators(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     indicators = compute_indicators(bundle)
     write_indicator_csv(indicators, args.level, Path(args.out))
-    _print(f"écrit : {args.out}" + ("  [DONNÉES FICTIVES]" if indicators.synthetic else ""))
+    say(f"écrit : {args.out}" + ("  [DONNÉES FICTIVES]" if indicators.synthetic else ""))
     return 0
 
 

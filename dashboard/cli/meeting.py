@@ -7,10 +7,10 @@ exists, so ``fiche`` joins it). Heavy modules are imported inside the commands, 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dashboard.cli.common import load_bundle_or_say, say
 from geodata.settings import Settings
 
 if TYPE_CHECKING:
@@ -18,14 +18,8 @@ if TYPE_CHECKING:
     from indicators.compute import Indicators
 
 
-def _say(msg: str) -> None:
-    sys.stdout.write(msg + "\n")
-    sys.stdout.flush()
-
-
 def _load(args: argparse.Namespace, settings: Settings) -> tuple[Bundle, Indicators] | None:
     """The bundle and its indicators, or None after printing why the bundle cannot be read."""
-    from dashboard.cli.main import load_bundle_or_say  # imported here: dashboard.cli imports this module
     from indicators.compute import compute_indicators
 
     bundle = load_bundle_or_say(args, settings)
@@ -44,9 +38,9 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         sim = simulate(ind, bundle, args.commune, args.places, annee=args.annee, en_qpv=en_qpv)
     except ValueError as exc:
-        _say(f"Erreur : {exc}")
+        say(f"Erreur : {exc}")
         return 1
-    _say(sim.to_text())
+    say(sim.to_text())
     return 0
 
 
@@ -71,24 +65,24 @@ def cmd_export_fiche(args: argparse.Namespace, settings: Settings) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
             epcis = epci_codes(bundle)
             for i, (code, name) in enumerate(epcis, start=1):
-                _say(_progress(i, len(epcis), name))
+                say(_progress(i, len(epcis), name))
                 html = build_fiche_html(ind, bundle, "epci", code)
                 render_pdf(html, out_dir / f"fiche_epci_{code}_{slug(name)}.pdf")
-            _say(f"{len(epcis)} fiche(s) écrite(s) dans {out_dir}{flag}")
+            say(f"{len(epcis)} fiche(s) écrite(s) dans {out_dir}{flag}")
             return 0
         if not args.out:
-            _say("Erreur : --out FICHIER.pdf est obligatoire avec --epci ou --commune.")
+            say("Erreur : --out FICHIER.pdf est obligatoire avec --epci ou --commune.")
             return 1
         level, code = ("epci", args.epci) if args.epci else ("commune", args.commune)
         html = build_fiche_html(ind, bundle, level, code)
         path = render_pdf(html, Path(args.out))
     except ValueError as exc:
-        _say(f"Erreur : {exc}")
+        say(f"Erreur : {exc}")
         return 1
     except RenderError as exc:
-        _say(str(exc))
+        say(str(exc))
         return 3
-    _say(f"écrit : {path}{flag}")
+    say(f"écrit : {path}{flag}")
     return 0
 
 
@@ -104,7 +98,7 @@ def cmd_export_cibles(args: argparse.Namespace, settings: Settings) -> int:
     _, ind = loaded
     filt = TargetFilter.default(ind, args.epci or "")
     if args.epci and args.epci not in ind.epci.values.index:
-        _say(f"Erreur : EPCI « {args.epci} » absent du bundle")
+        say(f"Erreur : EPCI « {args.epci} » absent du bundle")
         return 1
     if args.niveaux:
         filt = replace(filt, niveaux=tuple(n.strip() for n in args.niveaux.split(",") if n.strip()))
@@ -112,8 +106,8 @@ def cmd_export_cibles(args: argparse.Namespace, settings: Settings) -> int:
     write_targets_csv(ind, targets, filt, Path(args.out))
     flag = "  [DONNÉES FICTIVES]" if ind.synthetic else ""
     if targets.reason:
-        _say(f"Liste vide : {targets.reason}")
-    _say(f"écrit : {args.out} ({len(targets.table)} commune(s), classées par {targets.ranked_by}){flag}")
+        say(f"Liste vide : {targets.reason}")
+    say(f"écrit : {args.out} ({len(targets.table)} commune(s), classées par {targets.ranked_by}){flag}")
     return 0
 
 
