@@ -36,7 +36,8 @@ from geodata.catalogue_types import Source
 from geodata.crs import LAMBERT93, WGS84
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
-from geodata.readers import LINE, ReadLimits, normalise_name, parse_french_number, read_table
+from geodata.numbers import MINUS, format_number, format_short, parse_number
+from geodata.readers import LINE, ReadLimits, normalise_name, read_table
 
 SYNTHETIC_MARKER = "DONNEES_FICTIVES.txt"
 """File whose presence in a CAF directory marks every extract in it as fictitious."""
@@ -890,8 +891,8 @@ def format_limit(value: Limit) -> str:
         return value.strftime("%d/%m/%Y")
     number = float(value)
     if number.is_integer():
-        return f"{int(number):,}".replace(",", "\u202f").replace("-", "−")
-    return f"{number:g}".replace(".", ",").replace("-", "−")
+        return format_number(number, 0, minus=MINUS)
+    return format_short(number, minus=MINUS)
 
 
 _YES = {"oui", "o", "1", "vrai", "x", "yes", "true"}
@@ -938,7 +939,7 @@ def _lambert_to_wgs84(x: float, y: float) -> tuple[float, float]:
 
 
 def _fmt_deg(value: float) -> str:
-    return f"{value:.5f}".replace(".", ",")
+    return format_number(value, 5)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1073,7 +1074,7 @@ class _Validator:
     def parse_cell(self, column: Column, i: int, text: str) -> object:
         kind = column.kind
         if kind == "entier":
-            number = parse_french_number(text)
+            number = parse_number(text)
             if number is None:
                 self.problem(
                     i, column.name, f"« {text[:40]} » n'est pas un nombre", "écrivez un nombre entier, par ex. 24"
@@ -1091,7 +1092,7 @@ class _Validator:
             self.check_plausible(column, i, number, text[:40])
             return float(number)
         if kind == "nombre":
-            number = parse_french_number(text)
+            number = parse_number(text)
             if number is None or number < 0:
                 self.problem(i, column.name, f"« {text[:40]} » n'est pas un nombre positif", f"ex. {column.example}")
                 return np.nan
@@ -1100,7 +1101,7 @@ class _Validator:
             self.check_plausible(column, i, number, text[:40])
             return float(number)
         if kind == "coordonnee":
-            number = parse_french_number(text)
+            number = parse_number(text)
             if number is None or not math.isfinite(number):
                 self.problem(i, column.name, f"« {text[:40]} » n'est pas une coordonnée", "degrés décimaux, ex. 2,8954")
                 return np.nan

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geodata.numbers import format_number
 from indicators.common import Context
 from indicators.params import Params
 from indicators.table import ND, VALUE, Cols
@@ -39,8 +40,8 @@ PER_PLACE = "par place nouvelle et par an"
 
 
 def euros(value: float) -> str:
-    """« 3 600 € » (French thousands separator)."""
-    return f"{value:,.0f}".replace(",", " ") + " €"
+    """« 3 600 € », the form of the bonus sentence in every view (plain spaces, as it has always been written)."""
+    return format_number(value, 0, group=" ") + " €"
 
 
 def bonus_resume(statut: str, tranche: str, montant: float, low: float, high: float, why: str) -> str:

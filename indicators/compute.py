@@ -17,6 +17,7 @@ import pandas as pd
 from geodata.bundle import Bundle
 from geodata.crs import LAMBERT93
 from geodata.manifest import UNKNOWN_POPULATION, CommuneBaseInfo, Provenance
+from geodata.numbers import format_short
 from indicators.access import compute_access, to_lambert93
 from indicators.accessibility import Accessibility, compute_accessibility
 from indicators.aggregate import add_row_note, aggregate
@@ -230,19 +231,17 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
     )
 
 
-def _num(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
-
-
 def indicator_rules(params: Params, access: Mapping[str, Accessibility]) -> dict[str, str]:
     """The rule (or method) of the indicators that have one, with the parameter values of this computation."""
     rules: dict[str, str] = {}
     for acc in access.values():
         refs = sorted({round(float(r), 1) for r in acc.reference.dropna()})
-        level = f" ; niveau du département : {' / '.join(_num(r) for r in refs)} {acc.unit}" if refs else ""
+        level = f" ; niveau du département : {' / '.join(format_short(r) for r in refs)} {acc.unit}" if refs else ""
         rules[acc.indicator] = f"{acc.method}{level}"
         if acc.places_unreached:
-            rules[acc.indicator] += f" ; {_num(acc.places_unreached)} place(s) sans demande à portée, non réparties"
+            rules[acc.indicator] += (
+                f" ; {format_short(acc.places_unreached)} place(s) sans demande à portée, non réparties"
+            )
     seuils = {
         "eaje": (params.seuil_eaje_km, "l'EAJE le plus proche", "seuil_eaje_km"),
         "alsh": (params.seuil_alsh_km, "l'ALSH le plus proche", "seuil_alsh_km"),
@@ -252,28 +251,29 @@ def indicator_rules(params: Params, access: Mapping[str, Accessibility]) -> dict
     }  # fmt: skip
     for kind, (km, what, key) in seuils.items():
         rules[f"eloigne_{kind}"] = (
-            f"oui : mairie à plus de {_num(km)} km de {what}, à vol d'oiseau (Lambert-93) ; "
+            f"oui : mairie à plus de {format_short(km)} km de {what}, à vol d'oiseau (Lambert-93) ; "
             f"paramètre distances.{key} de parametres.toml"
         )
         rules[f"distance_{kind}_km"] = "à vol d'oiseau (Lambert-93) depuis la mairie"
     eaje = access.get("eaje")
     fallback = (
-        f"sinon accessibilité EAJE (E2SFCA) : déficit sous {_num(100 * params.ratio_deficit)} % du niveau du "
-        f"département, vigilance sous {_num(100 * params.ratio_vigilance)} %"
+        f"sinon accessibilité EAJE (E2SFCA) : déficit sous {format_short(100 * params.ratio_deficit)} % du niveau du "
+        f"département, vigilance sous {format_short(100 * params.ratio_vigilance)} %"
         if eaje is not None and params.repli_actif
         else "sinon non disponible (ni taux communal ni offre EAJE)"
     )
     rules["sous_dotation"] = (
         f"taux de couverture de la commune (Cnaf, ou extrait Caf) comparé à la France "
-        f"({_num(params.tx_global_france)}, {params.tx_france_annee}) et au seuil {_num(params.seuil_couverture)} ; "
+        f"({format_short(params.tx_global_france)}, {params.tx_france_annee}) "
+        f"et au seuil {format_short(params.seuil_couverture)} ; "
         f"{fallback} ; P1 = déficit et zone prioritaire (QPV ou {_ZONAGES[params.zonage_rural]}), "
-        f"P2 = déficit et potentiel financier < {_num(params.pf_reference_eur_hab)} € et niveau de vie < "
-        f"{_num(params.nv_reference_eur)} €, P3 = autre déficit ou vigilance"
+        f"P2 = déficit et potentiel financier < {format_short(params.pf_reference_eur_hab)} € et niveau de vie < "
+        f"{format_short(params.nv_reference_eur)} €, P3 = autre déficit ou vigilance"
     )
     b = params.bareme
     rules["bonus_statut"] = (
-        f"barème {b.annee} ({b.source}) : {_num(b.montant_min)} à {_num(b.montant_max)} € par place nouvelle et par "
-        f"an ; tranche 1 en QPV ou {_ZONAGES[params.zonage_rural]} ; CTG signée = statut "
+        f"barème {b.annee} ({b.source}) : {format_short(b.montant_min)} à {format_short(b.montant_max)} € "
+        f"par place nouvelle et par an ; tranche 1 en QPV ou {_ZONAGES[params.zonage_rural]} ; CTG signée = statut "
         f"{' / '.join(params.ctg_statuts_signes)} de l'extrait Caf ; « non » = {' / '.join(params.ctg_statuts_non)}"
     )
     return rules

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboard.core.format import MISSING_TEXT, SECRET_TEXT, format_number
+from geodata.numbers import MISSING_TEXT, SECRET_TEXT, format_number
 
 METHODS: dict[str, str] = {
     "quantiles": "Quantiles (effectifs égaux)",

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from dashboard.core.classify import Classification, classify_category, classify_numeric
-from dashboard.core.format import THOUSANDS, escape_text, format_number, format_value
+from dashboard.core.format import escape_text
 from dashboard.core.targets import build_target_rows
 from geodata.communes import caf_name
 from geodata.manifest import Manifest, MissingLayer, ParentCommune, Provenance
+from geodata.numbers import THOUSANDS, format_number, format_value
 
 GEO_NAMES = ("communes", "epci", "departement", "contexte", "qpv2015", "qpv2024")
 """Browser geometry files of ``<bundle>/web`` the app serves (those present)."""

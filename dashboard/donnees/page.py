@@ -30,6 +30,7 @@ from dashboard.web.pages import safe_file, send_static
 from geodata.caf_extracts import TEMPLATES
 from geodata.errors import Problem
 from geodata.manifest import Manifest
+from geodata.numbers import format_count
 from geodata.readers import megabytes
 from geodata.settings import PROJECT_ROOT
 from geodata.upload import UploadLimits, too_large_message
@@ -51,16 +52,12 @@ STATE_LABELS = {"running": "en cours", "ok": "terminée", "failed": "échouée",
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _thousands(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
-
-
 def limits_text(limits: UploadLimits) -> str:
     """The upload limits in one French sentence (shown beside the upload area)."""
     kinds = " ou ".join(s.lstrip(".").upper() for s in limits.suffixes)
     return (
         f"Formats acceptés : {kinds}. Au plus {megabytes(limits.max_bytes, limit=True)} Mo et "
-        f"{_thousands(limits.max_rows)} lignes par fichier ; plusieurs fichiers (un par modèle) en une fois."
+        f"{format_count(limits.max_rows)} lignes par fichier ; plusieurs fichiers (un par modèle) en une fois."
     )
 
 

@@ -20,9 +20,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from dashboard.core.format import NBSP, format_number, format_value
 from geodata.bundle import Bundle
 from geodata.crs import LAMBERT93, WGS84
+from geodata.numbers import NBSP, format_number, format_value
 from geodata.settings import PROJECT_ROOT
 from indicators.bonus import BONUS_STATUTS, STATUT_A_CONFIRMER, STATUT_APPLICABLE, STATUT_SI_CTG
 from indicators.compute import Indicators

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from dash import dcc, html
 
-from dashboard.core.format import format_number, format_value
 from dashboard.core.model import DashboardModel
 from dashboard.map.figures import build_comparison_figure
+from geodata.numbers import format_number, format_value
 
 
 def population_text(values: Sequence[float] | np.ndarray, label: str, reason: str = "") -> str:

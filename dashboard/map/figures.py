@@ -13,9 +13,10 @@ from typing import Any
 import plotly.graph_objects as go
 
 from dashboard.core.classify import CLASS_ND, ND_LINE_WIDTH, ND_OUTLINE, Classification
-from dashboard.core.format import escape_text, format_value
+from dashboard.core.format import escape_text
 from dashboard.core.model import ZONE_COLORS, DashboardModel
 from dashboard.core.state import ViewState
+from geodata.numbers import format_value
 
 MAP_HEIGHT = 640
 MAP_WIDTH = 600

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dash import html
 
 from dashboard.core.classify import CLASS_ND, ND_OUTLINE, Classification
-from dashboard.core.format import format_number
 from dashboard.core.model import ZONE_COLORS, ZONE_LAYERS, DashboardModel
+from geodata.numbers import format_number
 
 
 def make_swatch(color: str, outline: str = "#555555", shape: str = "square") -> html.Span:

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from dash import html
 
-from dashboard.core.format import format_number, format_value
 from dashboard.core.model import DashboardModel
 from dashboard.map.legend import share_text
+from geodata.numbers import format_number, format_value
 
 
 def population_total(values: Sequence[float] | np.ndarray) -> str:

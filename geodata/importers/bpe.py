@@ -29,15 +29,8 @@ from pyproj import Transformer
 from geodata.crs import LAMBERT93_EPSG, WGS84
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
-from geodata.readers import (
-    LINE,
-    STATE_MISSING,
-    check_codes,
-    missing_columns_error,
-    normalise_name,
-    parse_french_number,
-    to_number,
-)
+from geodata.numbers import STATE_MISSING, parse_number
+from geodata.readers import LINE, check_codes, missing_columns_error, normalise_name, to_number
 
 BPE_CATEGORIES: dict[str, str] = {
     "D502": "eaje",
@@ -321,7 +314,7 @@ def _parse_column(df: pd.DataFrame, column: str, file: str) -> pd.Series:
     for i, (cell, line) in enumerate(zip(df[column], df[LINE], strict=True)):
         if cell == "":
             continue
-        number = parse_french_number(cell)
+        number = parse_number(cell)
         if number is None:
             problems.append(Problem(file, f"« {cell[:40]} » n'est pas une coordonnée", row=int(line), column=column))
         else:

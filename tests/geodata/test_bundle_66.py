@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geodata.readers import STATE_SECRET, STATE_VALUE
+from geodata.numbers import STATE_SECRET, STATE_VALUE
 
 
 def test_counts_and_population(bundle_66):
