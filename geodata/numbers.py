@@ -18,8 +18,8 @@ Reading (:func:`parse_number`), the rule for every ambiguous case (tested in ``t
 - several commas (« 1,234,567 ») or several dots without a comma (« 1.234.567 »): refused;
 - a trailing « % » is dropped: « 12 % » → 12.0;
 - the minus sign may be « - » or « − » (U+2212), a leading « + » is accepted;
-- scientific notation is accepted: « 1e3 » → 1000.0;
-- infinite and not-a-number values are refused.
+- scientific notation is accepted: « 1e3 » → 1000.0; a writing too large for a float (« 1e400 ») reads as infinite,
+  which every caller's bounds then refuse (« hors limites »), while the words « inf » and « nan » are not numbers.
 
 A refused text gives ``None``: the caller names the file, line and column (:func:`geodata.readers.to_number`) or the
 field typed by a user.
@@ -62,8 +62,7 @@ def parse_number(text: object) -> float | None:
         t = t.replace(",", ".")
     if not _PLAIN.match(t):
         return None
-    value = float(t)
-    return value if math.isfinite(value) else None
+    return float(t)
 
 
 def _missing(value: float | None) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.errors import DataError, Problem
+from geodata.filecheck import check_head, check_source
 from geodata.numbers import STATE_MISSING, STATE_SECRET, STATE_VALUE, format_count, format_number, parse_number
 
 LINE = "_ligne"
@@ -34,7 +35,6 @@ MISSING_MARKERS = frozenset({"", "nd", "n.d.", "na", "n/a", "nan", "null", "none
 """Cell values meaning « non disponible »."""
 
 
-_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<\?xml[^>]*>\s*<html|<head|<body)", re.IGNORECASE)
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf©¨ª«®´¢§¹]|â€")
 
 
@@ -173,18 +173,6 @@ def _sniff_separator(header_line: str, candidates: str, expected: Sequence[str])
     return max(candidates, key=score)
 
 
-def _check_not_html(raw: bytes, file: str) -> None:
-    if _HTML_START.match(raw[:512]) or b"<html" in raw[:2048].lower():
-        raise DataError(
-            Problem(
-                file,
-                "ce fichier est une page HTML (page d'erreur ou de connexion enregistrée à la place des données)",
-                row=1,
-                suggestion="téléchargez à nouveau le fichier depuis le site du producteur",
-            )
-        )
-
-
 MEGABYTE = 1024 * 1024
 """A « Mo » in every message and in the guide (the browser's message uses the same, ``assets/upload-limits.js``)."""
 
@@ -235,8 +223,7 @@ def read_table(
     """
     path = Path(path)
     file = path.name
-    if not path.is_file():
-        raise DataError(Problem(file, "fichier introuvable", suggestion=str(path)))
+    check_source(path)
     limits = limits or ReadLimits()
     size = path.stat().st_size
     if limits.max_bytes is not None and size > limits.max_bytes:
@@ -274,9 +261,7 @@ def read_table_bytes(
     limits = limits or ReadLimits()
     if limits.max_bytes is not None and len(raw) > limits.max_bytes:
         raise _too_big(file, len(raw), limits.max_bytes)
-    if not raw.strip():
-        raise DataError(Problem(file, "fichier vide", suggestion="vérifiez l'export : aucune donnée n'a été écrite"))
-    _check_not_html(raw, file)
+    check_head(raw, file)
     suffix = Path(file).suffix.lower()
     found: list[Problem] = []
     if suffix in {".xlsx", ".xlsm"}:

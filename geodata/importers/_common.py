@@ -20,6 +20,7 @@ from shapely.geometry import shape
 
 from geodata.crs import LAMBERT93, WGS84
 from geodata.errors import DataError, OutOfTerritory, Problem
+from geodata.filecheck import check_source
 from geodata.importers import ImportContext
 from geodata.readers import LINE, to_number
 
@@ -322,20 +323,8 @@ def read_geojson(path: Path, *, required: Sequence[str], kind: str) -> GeoJsonFe
             CRS contradicting the coordinates.
     """
     file = path.name
-    if not path.is_file():
-        raise DataError(Problem(file, "fichier introuvable", suggestion=str(path)))
+    check_source(path)
     raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError(Problem(file, "fichier vide", suggestion="vérifiez l'export : aucune donnée n'a été écrite"))
-    if raw.lstrip()[:1] == b"<":
-        raise DataError(
-            Problem(
-                file,
-                "ce fichier est une page HTML (page d'erreur ou de connexion enregistrée à la place des données)",
-                row=1,
-                suggestion="téléchargez à nouveau le fichier depuis le site du producteur",
-            )
-        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

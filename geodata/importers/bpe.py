@@ -28,6 +28,7 @@ from pyproj import Transformer
 
 from geodata.crs import LAMBERT93_EPSG, WGS84
 from geodata.errors import DataError, Problem
+from geodata.filecheck import check_source
 from geodata.importers import ImportContext, LayerResult
 from geodata.numbers import STATE_MISSING, parse_number
 from geodata.readers import LINE, check_codes, missing_columns_error, normalise_name, to_number
@@ -68,21 +69,7 @@ def read_selected(
         DataError: empty or HTML file, missing required column, a line with the wrong number of fields.
     """
     file = path.name
-    if not path.is_file():
-        raise DataError(Problem(file, "fichier introuvable", suggestion=str(path)))
-    with path.open("rb") as fh:
-        head = fh.read(4096)
-    if not head.strip():
-        raise DataError(Problem(file, "fichier vide", suggestion="vérifiez l'export : aucune donnée n'a été écrite"))
-    if b"<html" in head.lower() or head.lstrip().lower().startswith(b"<!doctype html"):
-        raise DataError(
-            Problem(
-                file,
-                "ce fichier est une page HTML (page d'erreur ou de connexion enregistrée à la place des données)",
-                row=1,
-                suggestion="téléchargez à nouveau le fichier depuis le site du producteur",
-            )
-        )
+    check_source(path)
     try:
         return _read_selected(path, "utf-8-sig", required, optional, keep, separators)
     except UnicodeDecodeError:
