@@ -30,8 +30,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from geodata import territory
 from geodata.catalogue_types import Source
 from geodata.crs import LAMBERT93, WGS84
 from geodata.errors import DataError, Problem
@@ -54,10 +54,6 @@ GEO_TOWN_HALL = "mairie"
 """Values of ``geolocalisation``: the file's own coordinates, or the commune's town-hall point."""
 
 WARNING = "avertissement"
-
-# Tolerance around the département for points (degrees, about 500 m): a seafront site geocoded in the water stays in.
-_DEPT_TOLERANCE = 0.005
-_COMMUNE_TOLERANCE = 0.003
 
 
 CAF_LIMITS = ReadLimits(
@@ -1304,15 +1300,10 @@ class _Validator:
         idx = np.array(candidates)
         xs = np.array([lon[i] for i in candidates])
         ys = np.array([lat[i] for i in candidates])
-        points = shapely.points(xs, ys)
+        located = territory.points(xs, ys)
         communes = self.ctx.communes
-        near = communes.sindex.query(points, predicate="dwithin", distance=_DEPT_TOLERANCE)
-        inside = np.zeros(len(candidates), dtype=bool)
-        inside[near[0]] = True
-        swapped = shapely.points(ys, xs)
-        near_swapped = communes.sindex.query(swapped, predicate="dwithin", distance=_DEPT_TOLERANCE)
-        swapped_inside = np.zeros(len(candidates), dtype=bool)
-        swapped_inside[near_swapped[0]] = True
+        inside = territory.near_territory(located, communes, territory.CAF_TOLERANCE_M)
+        swapped_inside = territory.near_territory(territory.points(ys, xs), communes, territory.CAF_TOLERANCE_M)
         for k, i in enumerate(idx):
             if inside[k]:
                 continue
@@ -1327,11 +1318,12 @@ class _Validator:
                 hint,
             )
         codes = values.get("code_commune", [""] * len(lon))
-        for k, i in enumerate(idx):
-            code = codes[i]
-            if not inside[k] or code not in self.communes.index:
-                continue
-            if not shapely.dwithin(self.communes.at[code, "geometry"], points[k], _COMMUNE_TOLERANCE):
+        checked = [k for k, i in enumerate(idx) if inside[k] and codes[i] in self.communes.index]
+        own = gpd.GeoSeries([self.communes.at[codes[idx[k]], "geometry"] for k in checked], crs=communes.crs)
+        in_own = territory.near_own_commune(located.iloc[checked], own, territory.COMMUNE_TOLERANCE_M)
+        for k, ok in zip(checked, in_own, strict=True):
+            i, code = idx[k], codes[idx[k]]
+            if not ok:
                 self.problem(
                     int(i),
                     lon_name,
