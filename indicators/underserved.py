@@ -44,7 +44,7 @@ def compute_underserved(
 ) -> None:
     """Fill ``sous_dotation`` (category) and ``sous_dotation_motif`` (one French line per commune)."""
     index = ctx.base.index
-    flags = priority_zone_flags(cols, params)
+    flags = priority_zone_flags(cols.values, cols.states, params)
     tx, tx_state, tx_note = cols.values["txcouv_global"], cols.states["txcouv_global"], cols.notes["txcouv_global"]
     france = ctx.published["france"].get("txcouv_global")
     ref = float(france[0].iloc[0]) if france is not None else params.tx_global_france

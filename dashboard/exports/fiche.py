@@ -24,7 +24,7 @@ from geodata.bundle import Bundle
 from geodata.crs import LAMBERT93, WGS84
 from geodata.numbers import NBSP, format_number, format_value
 from geodata.settings import PROJECT_ROOT
-from indicators.bonus import BONUS_STATUTS, STATUT_A_CONFIRMER, STATUT_APPLICABLE, STATUT_SI_CTG
+from indicators.bonus import BONUS_STATUTS, STATUT_A_CONFIRMER, STATUT_APPLICABLE, STATUT_SI_CTG, priority_status
 from indicators.compute import Indicators
 from indicators.registry import REGISTRY
 from indicators.targets import RANK_CHILDREN, TargetFilter, compute_targets
@@ -201,13 +201,9 @@ def _scale_bar_km(width_m: float) -> float:
 
 
 def priority_communes(ind: Indicators) -> pd.Series:
-    """Communes in a priority zoning of the bonus territoire (QPV, or the rural zoning chosen in the parameters)."""
-    v = ind.commune.values
-    qpv = pd.to_numeric(v["qpv"], errors="coerce").fillna(0) > 0
-    zrr = v["zrr_classee"].astype(object) == "classée"
-    frr = v["frr_classement"].astype(object).isin(ind.params.frr_classes_prioritaires)
-    rural = {"zrr2017": zrr, "frr2025": frr, "les_deux": zrr | frr}[ind.params.zonage_rural]
-    return (qpv | rural).astype(bool)
+    """Per commune: in a priority zoning of the bonus territoire (True), in none (False), or unknown (None): the rule
+    of :func:`indicators.bonus.priority_status`, so the fiche hatches exactly the communes the bonus counts."""
+    return priority_status(ind.commune.values, ind.commune.states, ind.params)
 
 
 def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
@@ -257,7 +253,7 @@ def build_map_svg(ind: Indicators, bundle: Bundle, terr: Territory) -> str:
             level = levels.get(code)
             fill = fills.get(level, "url(#nd-dots)") if isinstance(level, str) else "url(#nd-dots)"
             filled.append(f'<path d="{d}" fill="{fill}" stroke="#fff" stroke-width="0.8"/>')
-            if bool(priority.get(code, False)):
+            if priority.get(code, False) is True:
                 hatched.append(d)
         else:
             others.append(f'<path d="{d}" fill="#f4f4f4" stroke="#c8c8c8" stroke-width="0.6"/>')
@@ -363,6 +359,9 @@ def build_legend(bundle: Bundle, ind: Indicators, terr: Territory) -> str:
     rural = {"zrr2017": "ZRR 2017", "frr2025": "FRR", "les_deux": "ZRR 2017 ou FRR"}[ind.params.zonage_rural]
     overlay = '<rect x="0.5" y="0.5" width="21" height="13" fill="url(#hatch)"/>'
     rows.append(f"<li>{swatch('#b4b4b4', overlay)}zone prioritaire (QPV ou {e(rural)})</li>")
+    unknown = int(priority_communes(ind).reindex(list(terr.communes)).isna().sum())
+    if unknown:
+        rows.append(f"<li>{swatch('#b4b4b4')}zone prioritaire inconnue (zonage absent) : {unknown} commune(s)</li>")
     qpv_label = _qpv_source(bundle)
     if qpv_label:
         rows.append(f"<li>{swatch('url(#qpv-cross)')}quartier prioritaire ({e(qpv_label)})</li>")

@@ -357,3 +357,19 @@ def test_csv_machine_and_excel(ind, tmp_path):
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Code;Nom;")
     assert ";13,8;" in lines[1 if lines[1].startswith(EPCI_A) else 2]
+
+
+def test_priority_status_never_reads_an_unknown_zoning_as_outside(ind):
+    """The one priority-zone rule (bonus tranche, under-served levels, fiche map): unknown stays None."""
+    from indicators.bonus import priority_status
+
+    values, states = ind.commune.values.copy(), ind.commune.states.copy()
+    status = priority_status(values, states, ind.params)
+    assert set(status.dropna().map(type)) <= {bool}
+    code = values.index[0]
+    states.loc[code, ["qpv", "zrr_classee", "frr_classement"]] = "nd"
+    values.loc[code, "qpv"] = 0.0
+    assert priority_status(values, states, ind.params)[code] is None
+    states.loc[code, "qpv"] = "valeur"
+    values.loc[code, "qpv"] = 1.0
+    assert priority_status(values, states, ind.params)[code] is True
