@@ -34,7 +34,8 @@ from geodata.rebuild import current_version
 from geodata.settings import PROJECT_ROOT, Settings
 from geodata.upload import UploadLimits
 from indicators.compute import Indicators, compute_indicators
-from indicators.registry import REGISTRY, Indicator
+from indicators.indicator import Indicator
+from indicators.registry import REGISTRY
 
 ASSETS = PROJECT_ROOT / "assets"
 

@@ -19,7 +19,7 @@ from geodata.bundle import Bundle
 from geodata.communes import load_commune_base
 from geodata.settings import Settings
 from indicators.compute import InputSource
-from indicators.registry import Indicator
+from indicators.indicator import CATEGORY, COMMUNAL, MEDIAN, Indicator, NotAggregated, Ratio, Sum, Weighted
 
 HTML_NAME = "<b>html</b> & Cie"
 """A structure name that must show as text everywhere."""
@@ -34,6 +34,7 @@ REGISTRY = {
         ("communes",),
         "neutre",
         decimals=0,
+        aggregate=Sum(),
     ),
     "eaje_places": Indicator(
         "eaje_places",
@@ -44,6 +45,7 @@ REGISTRY = {
         ("caf_eaje",),
         "hausse_favorable",
         decimals=0,
+        aggregate=Sum(),
     ),
     "distance_eaje_km": Indicator(
         "distance_eaje_km",
@@ -53,9 +55,17 @@ REGISTRY = {
         "À vol d'oiseau.",
         ("caf_eaje",),
         "baisse_favorable",
+        aggregate=Weighted("_dist_eaje_x_pop", by="_pop"),
     ),
     "taux_pauvrete": Indicator(
-        "taux_pauvrete", "Taux de pauvreté", "Contexte", "%", "Seuil 60 %.", ("filosofi2021",), "baisse_favorable"
+        "taux_pauvrete",
+        "Taux de pauvreté",
+        "Contexte",
+        "%",
+        "Seuil 60 %.",
+        ("filosofi2021",),
+        "baisse_favorable",
+        aggregate=Ratio("_tp60_x_pers", "_pers"),
     ),
     "sous_dotation": Indicator(
         "sous_dotation",
@@ -67,9 +77,18 @@ REGISTRY = {
         "neutre",
         kind="category",
         categories=("P1", "P2", "P3 vigilance", "couvert"),
+        aggregate=CATEGORY,
     ),
     "bonus_motif": Indicator(
-        "bonus_motif", "Motif du bonus", "Bonus territoire", "", "Phrase.", ("communes",), "neutre", kind="texte"
+        "bonus_motif",
+        "Motif du bonus",
+        "Bonus territoire",
+        "",
+        "Phrase.",
+        ("communes",),
+        "neutre",
+        kind="texte",
+        aggregate=COMMUNAL,
     ),
     "med_niveau_vie": Indicator(
         "med_niveau_vie",
@@ -80,6 +99,7 @@ REGISTRY = {
         ("filosofi2021",),
         "hausse_favorable",
         decimals=0,
+        aggregate=NotAggregated(MEDIAN),
     ),
 }
 

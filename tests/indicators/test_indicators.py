@@ -373,3 +373,25 @@ def test_priority_status_never_reads_an_unknown_zoning_as_outside(ind):
     states.loc[code, "qpv"] = "valeur"
     values.loc[code, "qpv"] = 1.0
     assert priority_status(values, states, ind.params)[code] is True
+
+
+def test_every_indicator_declares_how_it_goes_up_a_level():
+    """A new indicator without its aggregation cannot even be declared (keyword-only, no default)."""
+    from indicators.indicator import Aggregation, Indicator, Sum
+
+    assert all(isinstance(meta.aggregate, Aggregation) for meta in REGISTRY.values())
+    with pytest.raises(TypeError, match="aggregate"):
+        Indicator("x", "X", "Offre", "", "", (), "neutre")  # type: ignore[call-arg]
+    assert Indicator("x", "X", "Offre", "", "", (), "neutre", aggregate=Sum()).aggregate == Sum()
+
+
+def test_computable_aggregations_give_an_epci_value(ind):
+    """Sums, rates and weighted means present at commune level are never silently « non disponible » per EPCI:
+    an EPCI without value says why (a secret or missing member, a zero denominator)."""
+    from indicators.indicator import Ratio, Sum, Weighted
+
+    for ind_id in ind.available:
+        if not isinstance(REGISTRY[ind_id].aggregate, Sum | Ratio | Weighted):
+            continue
+        states, notes = ind.epci.states[ind_id], ind.epci.notes[ind_id]
+        assert ((states != "nd") | (notes != "")).all(), ind_id
