@@ -51,8 +51,9 @@ def server_side(bundle_path: Path, record: Callable[..., dict], repeat: int = 30
     """Callback time and bytes per interaction, ours vs naive, in one process."""
     import plotly.express as px
 
-    from dashboard import callbacks
     from dashboard.app import create_app
+    from dashboard.core import runtime
+    from dashboard.map import callbacks
     from geodata.bundle import load_bundle
     from geodata.settings import Settings
 
@@ -60,7 +61,7 @@ def server_side(bundle_path: Path, record: Callable[..., dict], repeat: int = 30
     start = time.perf_counter()
     app = create_app(Settings.from_env(), bundle)
     create_ms = (time.perf_counter() - start) * 1000
-    model = app.server.extensions["ctg_carto"]
+    model = runtime.of(app.server).served.model
     epcis = [*sorted(model.bounds), ""]
     indicator = "population"
     geojson = json.loads((Path(bundle.path) / "web" / "communes.json").read_text())
@@ -135,7 +136,7 @@ def server_side(bundle_path: Path, record: Callable[..., dict], repeat: int = 30
 
 def _http_callbacks(app: Any, epcis: list[str], repeat: int) -> dict[str, float]:
     """The EPCI → map callback through Dash's real HTTP endpoint (routing, JSON, Patch serialisation included)."""
-    from dashboard import ids
+    from dashboard.core import ids
 
     client = app.server.test_client()
     client.get("/")

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dashboard import ids
+from dashboard.core import ids
 
 HOST = "127.0.0.1"
 PROCFILE = Path(__file__).resolve().parents[1] / "Procfile"

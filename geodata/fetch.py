@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from geodata.catalogue_types import Source
+from geodata.filecheck import looks_like_html
 
 STATUS_DOWNLOADED = "téléchargé"
 STATUS_CACHED = "déjà présent"
@@ -34,7 +35,6 @@ STATUS_NO_URL = "pas de téléchargement"
 USER_AGENT = "ctg-carto (cartographie CTG, Caf des Pyrénées-Orientales)"
 _CHUNK = 1 << 16
 _GLOB_CHARS = re.compile(r"[*?\[]")
-_HTML = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -201,8 +201,7 @@ def _copy(origin: str, out: object, timeout: float) -> str:
 
 def _looks_like_html(path: Path) -> bool:
     with path.open("rb") as fh:
-        head = fh.read(2048)
-    return bool(_HTML.match(head.lstrip(b"\xef\xbb\xbf"))) or b"<html" in head.lower()
+        return looks_like_html(fh.read(2048))
 
 
 def sha256_file(path: Path) -> str:

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from geodata.errors import DataError, Problem
+from geodata.filecheck import check_head, check_source
+from geodata.numbers import STATE_MISSING, STATE_SECRET, STATE_VALUE, format_count, format_number, parse_number
 
 LINE = "_ligne"
 """Name of the column holding the file line number of each row."""
@@ -32,12 +34,7 @@ SECRET_MARKERS = frozenset({"s", "secret", "c", "nd_secret"})
 MISSING_MARKERS = frozenset({"", "nd", "n.d.", "na", "n/a", "nan", "null", "none", "-", "—"})
 """Cell values meaning « non disponible »."""
 
-STATE_VALUE = "valeur"
-STATE_SECRET = "secret"
-STATE_MISSING = "nd"
-"""The three states of a statistic: a real value (possibly a true zero), a secret value, a value not available."""
 
-_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<\?xml[^>]*>\s*<html|<head|<body)", re.IGNORECASE)
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf©¨ª«®´¢§¹]|â€")
 
 
@@ -176,18 +173,6 @@ def _sniff_separator(header_line: str, candidates: str, expected: Sequence[str])
     return max(candidates, key=score)
 
 
-def _check_not_html(raw: bytes, file: str) -> None:
-    if _HTML_START.match(raw[:512]) or b"<html" in raw[:2048].lower():
-        raise DataError(
-            Problem(
-                file,
-                "ce fichier est une page HTML (page d'erreur ou de connexion enregistrée à la place des données)",
-                row=1,
-                suggestion="téléchargez à nouveau le fichier depuis le site du producteur",
-            )
-        )
-
-
 MEGABYTE = 1024 * 1024
 """A « Mo » in every message and in the guide (the browser's message uses the same, ``assets/upload-limits.js``)."""
 
@@ -197,8 +182,8 @@ def megabytes(n: float, limit: bool = False) -> str:
     one (``10``, ``64``)."""
     value = n / MEGABYTE
     if limit and abs(value - round(value)) < 0.05:
-        return str(round(value))
-    return f"{value:.1f}".replace(".", ",")
+        return format_count(round(value))
+    return format_number(value, 1)
 
 
 _megabytes = megabytes
@@ -212,10 +197,6 @@ def _too_big(file: str, size: int, max_bytes: int) -> DataError:
             suggestion="vérifiez le fichier : il ne doit contenir que les lignes du modèle",
         )
     )
-
-
-def _thousands(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 def read_table(
@@ -242,8 +223,7 @@ def read_table(
     """
     path = Path(path)
     file = path.name
-    if not path.is_file():
-        raise DataError(Problem(file, "fichier introuvable", suggestion=str(path)))
+    check_source(path)
     limits = limits or ReadLimits()
     size = path.stat().st_size
     if limits.max_bytes is not None and size > limits.max_bytes:
@@ -281,9 +261,7 @@ def read_table_bytes(
     limits = limits or ReadLimits()
     if limits.max_bytes is not None and len(raw) > limits.max_bytes:
         raise _too_big(file, len(raw), limits.max_bytes)
-    if not raw.strip():
-        raise DataError(Problem(file, "fichier vide", suggestion="vérifiez l'export : aucune donnée n'a été écrite"))
-    _check_not_html(raw, file)
+    check_head(raw, file)
     suffix = Path(file).suffix.lower()
     found: list[Problem] = []
     if suffix in {".xlsx", ".xlsm"}:
@@ -324,7 +302,7 @@ def _header_problems(header: list[str], file: str, row: int, expected: Sequence[
         raise DataError(
             Problem(
                 file,
-                f"{_thousands(len(header))} colonnes : {_thousands(limits.max_columns)} au plus",
+                f"{format_count(len(header))} colonnes : {format_count(limits.max_columns)} au plus",
                 row=row,
                 suggestion="supprimez les colonnes en trop (ou vérifiez le séparateur)",
             )
@@ -352,7 +330,7 @@ def _too_many(file: str, row: int, what: str, limit: int) -> DataError:
     return DataError(
         Problem(
             file,
-            f"trop de lignes{what} : plus de {_thousands(limit)}",
+            f"trop de lignes{what} : plus de {format_count(limit)}",
             row=row,
             suggestion="un extrait ne contient que les structures du département ; supprimez les lignes en trop",
         )
@@ -362,7 +340,7 @@ def _too_many(file: str, row: int, what: str, limit: int) -> DataError:
 def _long_cell(file: str, row: int, column: str, length: int, limit: int) -> Problem:
     return Problem(
         file,
-        f"cellule trop longue ({_thousands(length)} caractères ; {_thousands(limit)} au plus)",
+        f"cellule trop longue ({format_count(length)} caractères ; {format_count(limit)} au plus)",
         row=row,
         column=column,
         suggestion="un guillemet non fermé, ou un texte collé par erreur dans la cellule ?",
@@ -619,7 +597,7 @@ def _sheet_table(
                 Problem(
                     file,
                     f"cellule remplie au-delà de la colonne {column_letter(limits.max_columns - 1)} "
-                    f"({_thousands(limits.max_columns)} colonnes au plus)",
+                    f"({format_count(limits.max_columns)} colonnes au plus)",
                     row=line,
                     suggestion="supprimez les colonnes en trop",
                 )
@@ -656,8 +634,8 @@ def _sheet_table(
         warnings.append(
             Problem(
                 file,
-                f"lecture arrêtée après {_thousands(limits.empty_run)} lignes vides de suite : la feuille "
-                f"{'déclare ' + _thousands(declared) + ' lignes' if declared else 'continue'}, la suite est ignorée",
+                f"lecture arrêtée après {format_count(limits.empty_run)} lignes vides de suite : la feuille "
+                f"{'déclare ' + format_count(declared) + ' lignes' if declared else 'continue'}, la suite est ignorée",
                 row=stopped_at,
                 suggestion="supprimez les lignes vides ou mises en forme sous les données",
                 severity="avertissement",
@@ -774,7 +752,7 @@ def to_number(
                     )
                 )
             continue
-        number = parse_french_number(text)
+        number = parse_number(text)
         if number is None:
             problems.append(
                 Problem(
@@ -801,22 +779,6 @@ def to_number(
     if problems:
         raise DataError(problems)
     return pd.Series(values, index=df.index, name=column), pd.Series(states, index=df.index, name=f"{column}_etat")
-
-
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
-
-
-def parse_french_number(text: str) -> float | None:
-    """``"1 234,5"`` → 1234.5; ``"12 %"`` → 12.0; ``"1.5"`` → 1.5; anything else → None."""
-    t = text.replace("\u00a0", " ").replace("\u202f", " ").strip().rstrip("%").strip()
-    t = t.replace(" ", "")
-    if t.count(",") == 1 and "." not in t:
-        t = t.replace(",", ".")
-    elif t.count(",") == 1 and t.count(".") >= 1 and t.rfind(",") > t.rfind("."):
-        t = t.replace(".", "").replace(",", ".")  # 1.234,5
-    if not _NUMBER.match(t):
-        return None
-    return float(t)
 
 
 def check_codes(

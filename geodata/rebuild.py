@@ -235,13 +235,12 @@ def list_bundle_versions(settings: Settings) -> list[dict[str, Any]]:
             manifest = read_manifest(path)
         except BundleError:
             continue
-        layers = manifest.get("layers", {})
         rows.append(
             {
                 "name": path.name,
-                "built_at": manifest.get("built_at", ""),
-                "layers": len(layers),
-                "synthetic": any(info.get("synthetic") for info in layers.values()),
+                "built_at": manifest.built_at,
+                "layers": len(manifest.layers),
+                "synthetic": manifest.synthetic,
                 "current": path.name == current,
             }
         )
@@ -256,20 +255,15 @@ def _caf_sources(version: Path, caf_dir: Path) -> dict[str, str]:
         BundleError: a file of the version cannot be found (restoring would let the next rebuild disagree).
     """
     manifest = read_manifest(version)
-    copy = manifest.get("caf_extracts")
-    if isinstance(copy, dict):
-        folder = version / str(copy.get("dossier") or CAF_COPY)
-        files = {str(f["name"]): folder / Path(str(f["name"])).name for f in copy.get("fichiers", [])}
+    copy = manifest.caf_extracts
+    if copy is not None:
+        folder = version / (copy.dossier or CAF_COPY)
+        files = {f.name: folder / Path(f.name).name for f in copy.fichiers}
         lost = sorted(name for name, path in files.items() if not path.is_file())
         if lost:
             raise BundleError(f"Copie des extraits Caf de la version {version.name} incomplète ({', '.join(lost)}).")
         return {name: str(path) for name, path in files.items()}
-    wanted = {
-        str(f["sha256"]): str(f["name"])
-        for info in manifest.get("layers", {}).values()
-        if info.get("kind") == "caf"
-        for f in info.get("input_files", [])
-    }
+    wanted = {f.sha256: f.name for info in manifest.layers.values() if info.kind == "caf" for f in info.input_files}
     found: dict[str, str] = {}
     candidates = [*caf_managed_files(caf_dir), *sorted(Path(caf_dir).glob(f"{ARCHIVE}/*/*"))]
     for path in candidates:
@@ -284,7 +278,7 @@ def _caf_sources(version: Path, caf_dir: Path) -> dict[str, str]:
             "introuvable (dossier Caf et archives) : la restaurer laisserait la prochaine reconstruction repartir "
             "d'autres extraits. Restauration refusée."
         )
-    synthetic = any(info.get("synthetic") for info in manifest.get("layers", {}).values() if info.get("kind") == "caf")
+    synthetic = any(info.synthetic for info in manifest.layers.values() if info.kind == "caf")
     if synthetic:
         found["DONNEES_FICTIVES.txt"] = ""  # recreated empty: the marker's presence is what counts
     return found

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from geodata.caf_extracts import CAF_LIMITS, CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
 from geodata.errors import DataError, Problem
+from geodata.filecheck import check_head
 from geodata.importers import ImportContext
 from geodata.readers import LINE, ReadLimits, megabytes, read_table_bytes, utf16_codec
 
@@ -49,7 +50,6 @@ STAGING_MAX_AGE_S = 24 * 3600
 
 _TOKEN = re.compile(r"^[0-9a-f]{16}$")
 _DATE_IN_NAME = re.compile(r"(20\d{2})[-_]?(\d{2})[-_]?(\d{2})")
-_HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<\s*(!doctype|html|head|body|\?xml|!--)", re.IGNORECASE)
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -87,6 +87,9 @@ def caf_dir_lock(caf_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+SAVE_AS_CSV = "enregistrez l'extrait depuis le tableur au format « CSV UTF-8 (séparateur ; ) »"
 
 
 def _refuse(name: str, message: str, suggestion: str = "") -> DataError:
@@ -141,7 +144,7 @@ def _check_content(name: str, content: bytes, suffix: str, limits: UploadLimits)
     columns, cell length, empty rows, encoding (UTF-16 named), duplicated columns — before anything is written.
     """
     if not content.strip():
-        raise _refuse(name, "fichier vide", "vérifiez l'export : aucune donnée n'a été écrite")
+        check_head(content, name or "fichier")
     if len(content) > limits.max_bytes:
         size = megabytes(len(content))
         raise _refuse(
@@ -155,12 +158,7 @@ def _check_content(name: str, content: bytes, suffix: str, limits: UploadLimits)
     else:
         # A web page saved instead of the extract (login or error page). HTML *inside* a cell is not refused:
         # cells are kept as typed and escaped by the app (see geodata.caf_extracts).
-        if _HTML_START.match(content[:1024]) or b"<html" in content[:2048].lower():
-            raise _refuse(
-                name,
-                "ce fichier est une page HTML et non un tableau CSV",
-                "enregistrez l'extrait depuis le tableur au format « CSV UTF-8 (séparateur ; ) »",
-            )
+        check_head(content, name or "fichier", html_hint=SAVE_AS_CSV)
         binary = b"\x00" in content[:65536] and utf16_codec(content) is None
         if binary or content.startswith(_ZIP_MAGIC):
             raise _refuse(name, "ce fichier n'est pas un CSV (contenu binaire)", "enregistrez-le au format CSV")

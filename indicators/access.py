@@ -13,12 +13,13 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geodata.crs import LAMBERT93, WGS84
 from indicators.common import Context
 from indicators.offer import structure_points
 from indicators.params import Params
 from indicators.table import VALUE, Cols
 
-_TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+_TO_L93 = Transformer.from_crs(WGS84, LAMBERT93, always_xy=True)
 
 
 def to_lambert93(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geodata.numbers import format_short
 from indicators.access import to_lambert93
 from indicators.common import Context
 from indicators.params import Params
@@ -126,22 +127,15 @@ class Accessibility:
 def method_text(params: Params, demand_label: str) -> str:
     """The parameters of the accessibility in one sentence (legend, fiche, CSV sidecar)."""
     steps = ", ".join(
-        f"{_km(low)}–{_km(high)} km : {_num(w)}"
+        f"{format_short(low)}–{format_short(high)} km : {format_short(w)}"
         for (low, (high, w)) in zip([0.0] + [b for b, _ in params.paliers_km[:-1]], params.paliers_km, strict=True)
     )
     return (
         f"E2SFCA (Luo & Qi 2009) : demande = {demand_label}, au point de la mairie ; distance à vol d'oiseau "
-        f"(Lambert-93) × {_num(params.facteur_detour)} (détour) ; zone de chalandise {_km(params.d0_km)} km ; "
+        f"(Lambert-93) × {format_short(params.facteur_detour)} (détour) ; "
+        f"zone de chalandise {format_short(params.d0_km)} km ; "
         f"poids par palier de distance {steps}"
     )
-
-
-def _km(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
-
-
-def _num(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
 
 
 def _supply(ctx: Context, kind: str) -> tuple[np.ndarray, np.ndarray, int] | None:

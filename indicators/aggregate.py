@@ -1,6 +1,6 @@
 """Aggregation commune → EPCI → département → France, with the right weights.
 
-Rules (one per indicator, :data:`RULES`):
+Rules (declared on each indicator of the registry, ``Indicator.aggregate``, see :mod:`indicators.indicator`):
 - counts (structures, places, population, QPV): **sum**;
 - rates: **ratio of sums** (Σ places / Σ children × 100, Σ population / Σ area, Σ PF / Σ population DGF,
   Σ rate×persons / Σ persons for the poverty rate), never the mean of commune rates;
@@ -16,76 +16,30 @@ would be silently wrong). A zero denominator gives ``nd``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from indicators.common import Published
+from indicators.indicator import COMMUNAL, Aggregation, NotAggregated, Published, Ratio, Sum, Weighted
 from indicators.registry import REGISTRY
 from indicators.table import ND, VALUE, Cols, combine_states, join_notes
 
-NOTE_COMMUNAL = "indicateur communal"
-NOTE_MEDIAN = "médiane non agrégeable (non publiée à ce niveau)"
+
+def _ratio(rule: Aggregation) -> tuple[str, str, float] | None:
+    """(numerator, denominator, factor) raw columns of a rate or weighted mean; None for other rules."""
+    if isinstance(rule, Ratio):
+        return rule.num, rule.den, rule.factor
+    if isinstance(rule, Weighted):
+        return rule.product, rule.by, 1.0
+    return None
 
 
-@dataclass(frozen=True)
-class Rule:
-    """How an indicator goes up one level: ``sum``, ``ratio`` (Σ num / Σ den × factor), ``published``, ``none``."""
-
-    kind: str
-    num: str = ""
-    den: str = ""
-    factor: float = 1.0
-    note: str = ""
-
-
-_SUMS = [
-    "eaje_nb",
-    "eaje_places",
-    "eaje_places_psu",
-    "eaje_places_hors_psu",
-    "micro_creche_paje_nb",
-    "micro_creche_paje_places",
-    "alsh_nb",
-    "alsh_places",
-    "centres_sociaux_nb",
-    "evs_nb",
-    "caf_accueils_nb",
-    "france_services_nb",
-    "laep_nb",
-    "rpe_nb",
-    "bpe_eaje_nb",
-    "population",
-    "pop_moins3",
-    "pop_3_10",
-    "qpv",
-]
-
-RULES: dict[str, Rule] = {key: Rule("sum") for key in _SUMS}
-RULES.update(
-    {
-        "eaje_places_100_moins3": Rule("ratio", "_eaje_places", "_pop_0002", 100.0),
-        "eaje_places_1000_hab": Rule("ratio", "_eaje_places", "_pop", 1000.0),
-        "alsh_places_100_3_10": Rule("ratio", "_alsh_places", "_pop_0310", 100.0),
-        "densite_hab_km2": Rule("ratio", "_pop", "_area"),
-        "taux_pauvrete": Rule("ratio", "_tp60_x_pers", "_pers"),
-        "potentiel_financier_hab": Rule("ratio", "_pf_x_popdgf", "_popdgf"),
-        "qpv_part_pop": Rule("ratio", "_qpv_pop", "_pop", 100.0),
-        "txcouv_global": Rule("published", note="taux non publié à ce niveau"),
-        "txcouv_eaje": Rule("published", note="taux non publié à ce niveau"),
-        "ecart_txcouv_global_france": Rule("published", note="taux non publié à ce niveau"),
-        "med_niveau_vie": Rule("none", note=NOTE_MEDIAN),
-    }
-)
-for _kind in ("eaje", "alsh", "centre_social", "caf", "france_services"):
-    RULES[f"distance_{_kind}_km"] = Rule("ratio", f"_dist_{_kind}_x_pop", "_pop")
-    RULES[f"part_pop_loin_{_kind}"] = Rule("ratio", f"_loin_{_kind}_pop", "_pop", 100.0)
-for _key in ("acces_eaje", "acces_eaje_hab", "acces_alsh", "acces_alsh_hab"):
-    # Demand-weighted mean: Σ A × demand / Σ demand (= places shared out per unit of demand of the territory).
-    RULES[_key] = Rule("ratio", f"_{_key}_x_dem", f"_{_key}_dem")
-for _key, _ind in REGISTRY.items():
-    RULES.setdefault(_key, Rule("none", note=NOTE_COMMUNAL))
+def _note(rule: Aggregation) -> str:
+    """Why a level has no computed value under ``rule`` ("" for sums and rates)."""
+    if isinstance(rule, Published):
+        return rule.note
+    if isinstance(rule, NotAggregated):
+        return rule.reason
+    return ""
 
 
 def _member_notes(notes: pd.Series, groups: pd.Series, keys: pd.Index) -> pd.Series:
@@ -130,33 +84,35 @@ def aggregate(
         return series[members]
 
     for key in order:
-        rule = RULES.get(key, Rule("none", note=NOTE_COMMUNAL))
+        ind = REGISTRY.get(key)
+        rule = ind.aggregate if ind is not None else COMMUNAL
         if key in published:
             v, s, n = published[key]
             s = s.reindex(keys).fillna(ND)
-            n = n.reindex(keys).fillna(rule.note or "non publié à ce niveau").astype(object)
+            n = n.reindex(keys).fillna(_note(rule) or "non publié à ce niveau").astype(object)
             n = n.where(s != ND, n.where(n != "", "non publié à ce niveau"))
             out.put(key, v.reindex(keys), s, n)
             continue
-        if rule.kind == "sum" and not fallback_note:
+        ratio = _ratio(rule)
+        if isinstance(rule, Sum) and not fallback_note:
             states = combine_states(sub(cols.states[key]), g).reindex(keys).fillna(ND)
             values = sub(cols.values[key]).fillna(0.0).groupby(g).sum().reindex(keys)
             out.put(key, values, states, _member_notes(sub(cols.notes[key]), g, keys))
-        elif rule.kind == "ratio" and not fallback_note and rule.num in raw.values and rule.den in raw.values:
-            both = pd.concat([sub(raw.states[rule.num]), sub(raw.states[rule.den])])
+        elif ratio is not None and not fallback_note and ratio[0] in raw.values and ratio[1] in raw.values:
+            num_col, den_col, factor = ratio
+            both = pd.concat([sub(raw.states[num_col]), sub(raw.states[den_col])])
             states = combine_states(both, pd.concat([g, g])).reindex(keys).fillna(ND)
-            num = sub(raw.values[rule.num]).fillna(0.0).groupby(g).sum().reindex(keys)
-            den = sub(raw.values[rule.den]).fillna(0.0).groupby(g).sum().reindex(keys)
-            values = rule.factor * num / den.where(den > 0)
+            num = sub(raw.values[num_col]).fillna(0.0).groupby(g).sum().reindex(keys)
+            den = sub(raw.values[den_col]).fillna(0.0).groupby(g).sum().reindex(keys)
+            values = factor * num / den.where(den > 0)
             notes = _member_notes(sub(cols.notes[key]), g, keys)
             zero = (states == VALUE) & values.isna()
             notes = notes.where(~zero, "dénominateur nul")
             states = states.where(~zero, ND)
             out.put(key, values, states, notes)
         else:
-            ind = REGISTRY.get(key)
             text = ind is not None and ind.kind != "numeric"
-            note = fallback_note or rule.note
+            note = fallback_note or _note(rule)
             if key in cols.states and (cols.states[key] == ND).all() and len(cols.notes[key]):
                 note = cols.notes[key].iloc[0] or note  # the commune reason (layer absent…) says more
             out.put_nd(key, note, text=text)
@@ -178,4 +134,4 @@ def add_row_note(cols: Cols, mask: pd.Series, note: str | pd.Series) -> None:
         )
 
 
-__all__ = ["RULES", "Published", "Rule", "add_row_note", "aggregate"]
+__all__ = ["add_row_note", "aggregate"]

@@ -20,9 +20,12 @@ them is « à confirmer ».
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from geodata.numbers import format_number
 from indicators.common import Context
 from indicators.params import Params
 from indicators.table import ND, VALUE, Cols
@@ -39,8 +42,8 @@ PER_PLACE = "par place nouvelle et par an"
 
 
 def euros(value: float) -> str:
-    """« 3 600 € » (French thousands separator)."""
-    return f"{value:,.0f}".replace(",", " ") + " €"
+    """« 3 600 € », the form of the bonus sentence in every view (plain spaces, as it has always been written)."""
+    return format_number(value, 0, group=" ") + " €"
 
 
 def bonus_resume(statut: str, tranche: str, montant: float, low: float, high: float, why: str) -> str:
@@ -96,22 +99,28 @@ def _ctg_status(ctx: Context, params: Params) -> tuple[pd.Series, pd.Series]:
     return status, phrase
 
 
-def _flag(cols: Cols, key: str, test: pd.Series) -> pd.Series:
+Columns = Mapping[str, pd.Series]
+"""Commune columns by indicator id: the ``values``/``states`` of a :class:`~indicators.table.Cols` being computed,
+or the frames of a computed :class:`~indicators.compute.IndicatorResult` (both index ``[id]`` to a Series)."""
+
+
+def _flag(states: Columns, key: str, test: pd.Series) -> pd.Series:
     """True / False / None (unknown) per commune from a category or count column."""
-    known = cols.states[key] == VALUE
+    known = states[key] == VALUE
     flags = [bool(t) if k else None for k, t in zip(known.to_numpy(), test.to_numpy(), strict=True)]
     return pd.Series(flags, index=test.index, dtype=object)
 
 
-def priority_zone_flags(cols: Cols, params: Params) -> list[tuple[str, dict[str, bool | None]]]:
+def priority_zone_flags(values: Columns, states: Columns, params: Params) -> list[tuple[str, dict[str, bool | None]]]:
     """Zonings counted as priority (QPV + the rural zoning of ``params.zonage_rural``), each True/False/None.
 
+    The one home of the priority-zone rule: the bonus tranche, the under-served levels and the fiche's map use it.
     Returned as dicts keyed by commune code: the per-commune loops look them up 35 000 times at national scale.
     """
-    in_qpv = _flag(cols, "qpv", cols.values["qpv"].fillna(0) > 0)
+    in_qpv = _flag(states, "qpv", values["qpv"].fillna(0) > 0)
     # ZRR = the « communes classées » only (ZONAGE_ZRR = C: 124 in dept 66); the « sortantes » (A) are not counted.
-    in_zrr = _flag(cols, "zrr_classee", cols.values["zrr_classee"] == "classée")
-    in_frr = _flag(cols, "frr_classement", cols.values["frr_classement"].isin(params.frr_classes_prioritaires))
+    in_zrr = _flag(states, "zrr_classee", values["zrr_classee"] == "classée")
+    in_frr = _flag(states, "frr_classement", values["frr_classement"].isin(params.frr_classes_prioritaires))
     rural = {"zrr2017": [("ZRR 2017 (classée)", in_zrr)], "frr2025": [("FRR", in_frr)]}
     rural["les_deux"] = rural["zrr2017"] + rural["frr2025"]
     return [(name, flag.to_dict()) for name, flag in [("QPV", in_qpv), *rural[params.zonage_rural]]]
@@ -122,6 +131,18 @@ def zone_hits(flags: list[tuple[str, dict[str, bool | None]]], code: str) -> tup
     hits = [name for name, flag in flags if flag[code] is True]
     unknown = [name for name, flag in flags if flag[code] is None]
     return hits, unknown
+
+
+def priority_status(values: Columns, states: Columns, params: Params) -> pd.Series:
+    """Per commune: True in a priority zoning, False known to be in none, None (object) when a zoning it might be in
+    is unknown — never read as « not priority »."""
+    flags = priority_zone_flags(values, states, params)
+    index = values["qpv"].index
+    status: list[bool | None] = []
+    for code in index:
+        hits, unknown = zone_hits(flags, code)
+        status.append(True if hits else None if unknown else False)
+    return pd.Series(status, index=index, dtype=object)
 
 
 def compute_bonus(ctx: Context, cols: Cols, params: Params) -> pd.DataFrame:
@@ -135,7 +156,7 @@ def compute_bonus(ctx: Context, cols: Cols, params: Params) -> pd.DataFrame:
     base = ctx.base
     bareme = params.bareme
     ctg, ctg_phrase = _ctg_status(ctx, params)
-    zone_flags = priority_zone_flags(cols, params)
+    zone_flags = priority_zone_flags(cols.values, cols.states, params)
     # Plain dicts: Series indexing per commune dominated the run time at national scale.
     pf, nv = cols.values["potentiel_financier_hab"].to_dict(), cols.values["med_niveau_vie"].to_dict()
     pf_state = cols.states["potentiel_financier_hab"].to_dict()

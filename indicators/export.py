@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from indicators.aggregate import NOTE_COMMUNAL
 from indicators.compute import Indicators
+from indicators.indicator import NOTE_COMMUNAL
 from indicators.registry import REGISTRY
 from indicators.table import SECRET, VALUE
 

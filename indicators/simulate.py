@@ -14,7 +14,6 @@ choice as ``dashboard/format.py``: « 1 234,5 » never wraps), « € » after a
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import pandas as pd
 from shapely.geometry import Point
 
 from geodata.bundle import Bundle
+from geodata.numbers import format_euros, format_number
 from indicators.access import compute_access
 from indicators.accessibility import compute_accessibility
 from indicators.bonus import (
@@ -102,19 +102,6 @@ def load_sim_params(path: Path | None = None) -> SimParams:
         invest_source=str(inv["source"]),
         non_comptes=tuple(str(t) for t in raw.get("non_comptes", {}).get("texte", ())),
     )
-
-
-def fr_number(value: float, decimals: int = 1) -> str:
-    """``1234.5`` → ``"1 234,5"`` (U+202F between groups); NaN → ``"n.d."``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n.d."
-    text = f"{float(value):,.{decimals}f}".replace(",", THOUSANDS).replace(".", ",")
-    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
-
-
-def fr_euros(value: float, decimals: int = 0) -> str:
-    """``3600`` → ``"3 600 €"``."""
-    return f"{fr_number(value, decimals)}{NBSP}€"
 
 
 @dataclass(frozen=True)
@@ -235,8 +222,8 @@ class Simulation:
         for r in self.ratios:
             if r.etat == VALUE:
                 lines.append(
-                    f"  {r.nom} ({_LEVEL[r.niveau]}) : {fr_number(r.avant)} → {fr_number(r.apres)}"
-                    f"  ({fr_number(r.places_avant, 0)} → {fr_number(r.places_apres, 0)} places)"
+                    f"  {r.nom} ({_LEVEL[r.niveau]}) : {format_number(r.avant)} → {format_number(r.apres)}"
+                    f"  ({format_number(r.places_avant, 0)} → {format_number(r.places_apres, 0)} places)"
                 )
             else:
                 lines.append(f"  {r.nom} ({_LEVEL[r.niveau]}) : non disponible ({r.note})")
@@ -245,9 +232,11 @@ class Simulation:
             lines.append("  non disponible (taux de couverture Caf absents du bundle)")
         for c in self.couverture:
             if c.etat == VALUE and c.apres == c.apres:
-                lines.append(f"  {c.nom} ({_LEVEL[c.niveau]}) : {fr_number(c.avant)} % → {fr_number(c.apres)} %")
+                lines.append(
+                    f"  {c.nom} ({_LEVEL[c.niveau]}) : {format_number(c.avant)} % → {format_number(c.apres)} %"
+                )
             elif c.etat == VALUE:
-                lines.append(f"  {c.nom} ({_LEVEL[c.niveau]}) : {fr_number(c.avant)} % → non calculable ({c.note})")
+                lines.append(f"  {c.nom} ({_LEVEL[c.niveau]}) : {format_number(c.avant)} % → non calculable ({c.note})")
             else:
                 lines.append(f"  {c.nom} ({_LEVEL[c.niveau]}) : non disponible ({c.note})")
         lines += [
@@ -261,11 +250,13 @@ class Simulation:
         b = self.bonus
         lines += ["", "Financement Caf estimé par an"]
         if b.montant_place == b.montant_place:
-            per_place = f"{b.tranche}, {fr_euros(b.montant_place)} par place"
+            per_place = f"{b.tranche}, {format_euros(b.montant_place)} par place"
         else:
-            per_place = f"{b.tranche}, {fr_euros(b.montant_min_place)} à {fr_euros(b.montant_max_place)} par place"
+            per_place = (
+                f"{b.tranche}, {format_euros(b.montant_min_place)} à {format_euros(b.montant_max_place)} par place"
+            )
         if b.statut == STATUT_APPLICABLE:
-            lines.append(f"  Bonus territoire CTG : {fr_euros(b.total)} ({per_place})")
+            lines.append(f"  Bonus territoire CTG : {format_euros(b.total)} ({per_place})")
         elif b.statut == STATUT_NON:
             lines.append(f"  Bonus territoire CTG : 0 € — {b.motif.split(' ; ')[0]}")
         elif b.statut == STATUT_SI_CTG:
@@ -279,20 +270,20 @@ class Simulation:
         lines.append(f"    motif : {b.motif}")
         p = self.psu
         lines.append(
-            f"  PSU (ordre de grandeur) : {fr_euros(p.total)} ({fr_euros(p.par_place)} par place, "
-            f"{fr_number(p.heures, 0)} h × {fr_number(p.psu_horaire, 2)} € net par heure)"
+            f"  PSU (ordre de grandeur) : {format_euros(p.total)} ({format_euros(p.par_place)} par place, "
+            f"{format_number(p.heures, 0)} h × {format_number(p.psu_horaire, 2)} € net par heure)"
         )
         total = self.fonctionnement_total
         if total == total:
-            lines.append(f"  Total fonctionnement : {fr_euros(total)} par an")
+            lines.append(f"  Total fonctionnement : {format_euros(total)} par an")
         else:
             lines.append(f"  Total fonctionnement : {_range(p.total + b.total_min, p.total + b.total_max)} par an")
         i = self.investissement
         lines += [
             "",
             f"Aide à l'investissement ({i.dispositif}) : {_range(i.total_min, i.total_max)} "
-            f"({fr_euros(i.min_place)} à {fr_euros(i.max_place)} par place, dans la limite de "
-            f"{fr_number(100 * i.part_max, 0)} % de la dépense subventionnable)",
+            f"({format_euros(i.min_place)} à {format_euros(i.max_place)} par place, dans la limite de "
+            f"{format_number(100 * i.part_max, 0)} % de la dépense subventionnable)",
             "",
             "Hypothèses :",
         ]
@@ -304,7 +295,7 @@ _LEVEL = {"commune": "commune", "epci": "EPCI", "departement": "département", "
 
 
 def _range(low: float, high: float) -> str:
-    return fr_euros(low) if low == high else f"{fr_euros(low)} à {fr_euros(high)}"
+    return format_euros(low) if low == high else f"{format_euros(low)} à {format_euros(high)}"
 
 
 def _value(ind: Indicators, level: str, key: str, code: str) -> tuple[float, str, str]:
@@ -563,8 +554,8 @@ def simulate(
     bonus, bonus_notes = _bonus(ind, ctx, cols, commune, places, en_qpv)
     assumptions += bonus_notes
     assumptions.append(
-        f"Bonus territoire : barème {bareme.annee} ({bareme.source}), {fr_euros(bareme.montant_min)} à "
-        f"{fr_euros(bareme.montant_max)} par place nouvelle et par an ; tranches intermédiaires à confirmer."
+        f"Bonus territoire : barème {bareme.annee} ({bareme.source}), {format_euros(bareme.montant_min)} à "
+        f"{format_euros(bareme.montant_max)} par place nouvelle et par an ; tranches intermédiaires à confirmer."
     )
 
     cost = min(sp.cout_horaire, sp.plafond_horaire)
@@ -572,13 +563,13 @@ def simulate(
     per_place = sp.heures_par_place_an * psu_hour
     psu = PsuEstimate(sp.heures_par_place_an, cost, psu_hour, per_place, places * per_place)
     assumptions += [
-        f"PSU = places × heures × (min(prix de revient, prix plafond) × {fr_number(100 * sp.taux_psu, 0)} % − "
+        f"PSU = places × heures × (min(prix de revient, prix plafond) × {format_number(100 * sp.taux_psu, 0)} % − "
         f"participation familiale horaire) : {sp.taux_source}.",
-        f"Prix plafond {fr_euros(sp.plafond_horaire, 2)} par heure ({sp.plafond_annee}) : {sp.plafond_source}"
+        f"Prix plafond {format_euros(sp.plafond_horaire, 2)} par heure ({sp.plafond_annee}) : {sp.plafond_source}"
         + (f" ; plafond {sp.plafond_annee} appliqué à {annee}." if annee != sp.plafond_annee else "."),
-        f"Prix de revient {fr_euros(sp.cout_horaire, 2)} par heure : {sp.cout_source}.",
-        f"{fr_number(sp.heures_par_place_an, 0)} heures facturées par place et par an : {sp.heures_source}.",
-        f"Participation familiale moyenne {fr_euros(sp.participation_horaire, 2)} par heure : "
+        f"Prix de revient {format_euros(sp.cout_horaire, 2)} par heure : {sp.cout_source}.",
+        f"{format_number(sp.heures_par_place_an, 0)} heures facturées par place et par an : {sp.heures_source}.",
+        f"Participation familiale moyenne {format_euros(sp.participation_horaire, 2)} par heure : "
         f"{sp.participation_source}.",
     ]
     if annee >= sp.invest_depuis:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from geodata.readers import STATE_MISSING, STATE_SECRET, STATE_VALUE
+from geodata.numbers import STATE_MISSING, STATE_SECRET, STATE_VALUE
 
 VALUE, SECRET, ND = STATE_VALUE, STATE_SECRET, STATE_MISSING
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geodata.numbers import format_number
 from indicators.accessibility import Accessibility
 from indicators.bonus import priority_zone_flags, zone_hits
 from indicators.common import Context
@@ -34,10 +35,6 @@ NOTE_TX = "règle Cnaf (taux de couverture)"
 LEVELS = ("P1", "P2", "P3 vigilance", "couvert")
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.1f}".replace(".", ",")
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
@@ -47,7 +44,7 @@ def compute_underserved(
 ) -> None:
     """Fill ``sous_dotation`` (category) and ``sous_dotation_motif`` (one French line per commune)."""
     index = ctx.base.index
-    flags = priority_zone_flags(cols, params)
+    flags = priority_zone_flags(cols.values, cols.states, params)
     tx, tx_state, tx_note = cols.values["txcouv_global"], cols.states["txcouv_global"], cols.notes["txcouv_global"]
     france = ctx.published["france"].get("txcouv_global")
     ref = float(france[0].iloc[0]) if france is not None else params.tx_global_france
@@ -73,30 +70,33 @@ def compute_underserved(
             rule = "taux de couverture" + (" de l'EPCI" if epci_rate else "")
             value = tx[code]
             deficit = value < ref
-            deficit_text = f"{rule} {_fmt(value)} < France {_fmt(ref)}"
+            deficit_text = f"{rule} {format_number(value)} < France {format_number(ref)}"
             vigilance = value < params.seuil_couverture
-            vigilance_text = f"{rule} {_fmt(value)} < seuil {_fmt(params.seuil_couverture)}"
-            covered_text = f"{rule} {_fmt(value)} ≥ France {_fmt(ref)} et ≥ {_fmt(params.seuil_couverture)}"
+            vigilance_text = f"{rule} {format_number(value)} < seuil {format_number(params.seuil_couverture)}"
+            covered_text = (
+                f"{rule} {format_number(value)} ≥ France {format_number(ref)} "
+                f"et ≥ {format_number(params.seuil_couverture)}"
+            )
             note = tx_note[code] or NOTE_TX
         elif code in acc and acc_ref[code] == acc_ref[code] and acc_ref[code] > 0:
             value, level_ref = acc[code], acc_ref[code]
             share = value / level_ref
-            where = f"accessibilité EAJE {_fmt(value)} {unit}"
-            context = f" (taux de l'EPCI {_fmt(tx[code])})" if epci_rate else ""
+            where = f"accessibilité EAJE {format_number(value)} {unit}"
+            context = f" (taux de l'EPCI {format_number(tx[code])})" if epci_rate else ""
             deficit = share < params.ratio_deficit
             if value == 0:
                 deficit_text = (
                     f"aucune place d'EAJE à moins de {params.d0_km:g} km (trajet estimé) ; niveau du département "
-                    f"{_fmt(level_ref)}{context}"
+                    f"{format_number(level_ref)}{context}"
                 )
             else:
                 deficit_text = (
-                    f"{where}, moins de {_pct(params.ratio_deficit)} du niveau du département ({_fmt(level_ref)})"
-                    f"{context}"
+                    f"{where}, moins de {_pct(params.ratio_deficit)} du niveau du département "
+                    f"({format_number(level_ref)}){context}"
                 )
             vigilance = share < params.ratio_vigilance
-            vigilance_text = f"{where}, {_pct(share)} du niveau du département ({_fmt(level_ref)}){context}"
-            covered_text = f"{where} ≥ niveau du département ({_fmt(level_ref)}){context}"
+            vigilance_text = f"{where}, {_pct(share)} du niveau du département ({format_number(level_ref)}){context}"
+            covered_text = f"{where} ≥ niveau du département ({format_number(level_ref)}){context}"
             note = NOTE_REPLI
         else:
             levels.append(None)

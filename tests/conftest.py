@@ -32,7 +32,7 @@ def private_run_root(tmp_path_factory: pytest.TempPathFactory):
     """
     root = tmp_path_factory.mktemp("run")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("dashboard.limits.run_root", lambda: root)
+        patch.setattr("dashboard.web.limits.run_root", lambda: root)
         yield root
 
 

@@ -9,7 +9,8 @@ import flask
 import pytest
 from werkzeug.security import generate_password_hash
 
-from dashboard.auth import EDITOR_USER, install_auth, is_editor, is_protected
+from dashboard.web.auth import EDITOR_USER, install_auth, is_editor, is_protected
+from dashboard.web.limits import LoginThrottle
 from geodata.settings import Settings
 
 PASSWORD = "Perpignan-66!"
@@ -154,7 +155,7 @@ def test_unknown_scope_is_refused():
 
 
 def throttled_app(tmp_path, rules=None) -> flask.Flask:
-    from dashboard.limits import ThrottleRules
+    from dashboard.web.limits import ThrottleRules
 
     app = flask.Flask("essai")
 
@@ -172,13 +173,13 @@ def hashes(monkeypatch):
     from werkzeug.security import check_password_hash
 
     calls = []
-    monkeypatch.setattr("dashboard.auth._VERIFIED", {})  # no credentials remembered from another test
+    monkeypatch.setattr("dashboard.web.auth._VERIFIED", {})  # no credentials remembered from another test
 
     def counting(stored, password):
         calls.append(password)
         return check_password_hash(stored, password)
 
-    monkeypatch.setattr("dashboard.auth.check_password_hash", counting)
+    monkeypatch.setattr("dashboard.web.auth.check_password_hash", counting)
     return calls
 
 
@@ -209,7 +210,7 @@ def test_failed_logins_of_one_client_are_refused_unchecked_with_a_french_429(tmp
 
 
 def test_failed_logins_are_also_capped_for_all_clients_together(tmp_path, hashes):
-    from dashboard.limits import ThrottleRules
+    from dashboard.web.limits import ThrottleRules
 
     client = throttled_app(tmp_path, ThrottleRules(per_client=5, total=12, total_window_s=60)).test_client()
     for n in range(12):  # 12 addresses, one failure each: no client is over its own limit
@@ -227,13 +228,13 @@ def test_a_good_password_is_not_counted_and_not_hashed_again(tmp_path, hashes):
     for _ in range(8):
         assert client.get("/donnees", headers=basic(EDITOR_USER, PASSWORD)).status_code == 200
     assert hashes == [PASSWORD]  # checked once, then trusted by this worker for a while
-    assert app.extensions["ctg_carto_auth"].throttle.failures("127.0.0.1") == 0
+    assert LoginThrottle(tmp_path / "connexions.sqlite3").failures("127.0.0.1") == 0
 
 
 def test_the_throttle_is_shared_by_workers_and_holds_under_concurrent_attempts(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from dashboard.limits import LoginThrottle, ThrottleRules
+    from dashboard.web.limits import LoginThrottle, ThrottleRules
 
     path = tmp_path / "connexions.sqlite3"
     rules = ThrottleRules(per_client=5, total=100)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.cli import main
+from dashboard.cli.main import main
 from geodata.settings import EMBEDDED_SOURCES
 
 DATA = Path(__file__).resolve().parent / "data"

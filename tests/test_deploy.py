@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import ids
+from dashboard.core import ids
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

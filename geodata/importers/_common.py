@@ -18,14 +18,12 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
+from geodata.crs import LAMBERT93, WGS84
 from geodata.errors import DataError, OutOfTerritory, Problem
+from geodata.filecheck import check_source
 from geodata.importers import ImportContext
 from geodata.readers import LINE, to_number
-
-WGS84 = "EPSG:4326"
-LAMBERT93 = "EPSG:2154"
-TOLERANCE_M = 2000.0
-"""A point may lie this far outside the communes of the territory (coast, geocoding on a border road)."""
+from geodata.territory import PUBLIC_TOLERANCE_M, near_territory
 
 _L93_HINT = "coordonnées en mètres, sans doute en Lambert-93 (EPSG:2154) : convertissez-les en degrés WGS84 (EPSG:4326)"
 
@@ -234,7 +232,7 @@ def check_in_territory(
     rows: Sequence[int | None] | None = None,
     column: str | None = None,
 ) -> None:
-    """Refuse geometries farther than 2 km from every commune of the territory.
+    """Refuse geometries farther than 2 km from every commune of the territory (:mod:`geodata.territory`).
 
     Why: a point of another département, or with latitude and longitude swapped, would silently land in the sea or
     count for the wrong commune.
@@ -244,16 +242,12 @@ def check_in_territory(
     """
     if gdf.empty:
         return
-    communes = shapely.STRtree(ctx.communes.geometry.to_crs(LAMBERT93).to_numpy())
-    probes = gdf.geometry.to_crs(LAMBERT93).representative_point().to_numpy()
-    hits, _ = communes.query(probes, predicate="dwithin", distance=TOLERANCE_M)
-    inside = np.zeros(len(probes), dtype=bool)
-    inside[hits] = True
+    inside = near_territory(gdf.geometry, ctx.communes, PUBLIC_TOLERANCE_M)
     where = "du territoire" if ctx.departement == "all" else f"du département {ctx.departement}"
     problems = [
         Problem(
             file,
-            f"{labels[i]} : localisation hors {where} (à plus de {TOLERANCE_M / 1000:g} km de toute commune)",
+            f"{labels[i]} : localisation hors {where} (à plus de {PUBLIC_TOLERANCE_M / 1000:g} km de toute commune)",
             row=None if rows is None else rows[i],
             column=column,
             suggestion="vérifiez les coordonnées (latitude et longitude inversées ? autre département ?)",
@@ -323,20 +317,8 @@ def read_geojson(path: Path, *, required: Sequence[str], kind: str) -> GeoJsonFe
             CRS contradicting the coordinates.
     """
     file = path.name
-    if not path.is_file():
-        raise DataError(Problem(file, "fichier introuvable", suggestion=str(path)))
+    check_source(path)
     raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError(Problem(file, "fichier vide", suggestion="vérifiez l'export : aucune donnée n'a été écrite"))
-    if raw.lstrip()[:1] == b"<":
-        raise DataError(
-            Problem(
-                file,
-                "ce fichier est une page HTML (page d'erreur ou de connexion enregistrée à la place des données)",
-                row=1,
-                suggestion="téléchargez à nouveau le fichier depuis le site du producteur",
-            )
-        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

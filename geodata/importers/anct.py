@@ -16,9 +16,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geodata.crs import WGS84
 from geodata.errors import DataError, OutOfTerritory, Problem
 from geodata.importers import ImportContext, LayerResult
-from geodata.importers._common import WGS84, check_in_territory, missing_communes_warning, read_geojson, select
+from geodata.importers._common import check_in_territory, missing_communes_warning, read_geojson, select
 from geodata.readers import check_codes, read_table
 
 GRIDS = ("densite", "ruralite", "centralite", "montagne")

@@ -26,20 +26,12 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from geodata.crs import LAMBERT93_EPSG, WGS84
 from geodata.errors import DataError, Problem
+from geodata.filecheck import check_source
 from geodata.importers import ImportContext, LayerResult
-from geodata.readers import (
-    LINE,
-    STATE_MISSING,
-    check_codes,
-    missing_columns_error,
-    normalise_name,
-    parse_french_number,
-    to_number,
-)
-
-WGS84 = "EPSG:4326"
-LAMBERT93 = 2154
+from geodata.numbers import STATE_MISSING, parse_number
+from geodata.readers import LINE, check_codes, missing_columns_error, normalise_name, to_number
 
 BPE_CATEGORIES: dict[str, str] = {
     "D502": "eaje",
@@ -77,21 +69,7 @@ def read_selected(
         DataError: empty or HTML file, missing required column, a line with the wrong number of fields.
     """
     file = path.name
-    if not path.is_file():
-        raise DataError(Problem(file, "fichier introuvable", suggestion=str(path)))
-    with path.open("rb") as fh:
-        head = fh.read(4096)
-    if not head.strip():
-        raise DataError(Problem(file, "fichier vide", suggestion="vérifiez l'export : aucune donnée n'a été écrite"))
-    if b"<html" in head.lower() or head.lstrip().lower().startswith(b"<!doctype html"):
-        raise DataError(
-            Problem(
-                file,
-                "ce fichier est une page HTML (page d'erreur ou de connexion enregistrée à la place des données)",
-                row=1,
-                suggestion="téléchargez à nouveau le fichier depuis le site du producteur",
-            )
-        )
+    check_source(path)
     try:
         return _read_selected(path, "utf-8-sig", required, optional, keep, separators)
     except UnicodeDecodeError:
@@ -323,7 +301,7 @@ def _parse_column(df: pd.DataFrame, column: str, file: str) -> pd.Series:
     for i, (cell, line) in enumerate(zip(df[column], df[LINE], strict=True)):
         if cell == "":
             continue
-        number = parse_french_number(cell)
+        number = parse_number(cell)
         if number is None:
             problems.append(Problem(file, f"« {cell[:40]} » n'est pas une coordonnée", row=int(line), column=column))
         else:
@@ -369,14 +347,14 @@ def _coordinates(df: pd.DataFrame, file: str, has_lambert: bool, has_wgs84: bool
                 column="LAMBERT_X",
                 suggestion="ces coordonnées sont sans doute en WGS84 : placez-les dans LONGITUDE/LATITUDE",
             )
-        epsg = df["EPSG"].where(df["EPSG"] != "", str(LAMBERT93)) if "EPSG" in df.columns else None
-        codes = epsg if epsg is not None else pd.Series(str(LAMBERT93), index=df.index)
+        epsg = df["EPSG"].where(df["EPSG"] != "", str(LAMBERT93_EPSG)) if "EPSG" in df.columns else None
+        codes = epsg if epsg is not None else pd.Series(str(LAMBERT93_EPSG), index=df.index)
         for code in sorted(set(codes[todo])):
             if not code.isdigit():
                 i = int(np.flatnonzero((todo & (codes == code)).to_numpy())[0])
                 raise DataError.at(file, f"code EPSG « {code} » illisible", row=int(lines[i]), column="EPSG")
             mask = todo & (codes == code)
-            if int(code) == LAMBERT93:
+            if int(code) == LAMBERT93_EPSG:
                 xmin, xmax, ymin, ymax = _LAMBERT93_BOUNDS
                 off = mask & ~(x.between(xmin, xmax) & y.between(ymin, ymax))
                 if off.any():

@@ -15,7 +15,8 @@ import pandas as pd
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.importers._common import cut_departement, missing_communes_warning
-from geodata.readers import LINE, STATE_SECRET, check_codes, read_table, to_number
+from geodata.numbers import STATE_SECRET
+from geodata.readers import LINE, check_codes, read_table, to_number
 
 LAYER_ID = "filosofi2021"
 COLUMNS = (

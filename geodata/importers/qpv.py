@@ -17,10 +17,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodata.crs import WGS84
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext, LayerResult
 from geodata.importers._common import (
-    WGS84,
     check_in_territory,
     check_unique,
     cut_departement,

@@ -18,7 +18,8 @@ from shapely.geometry import Point
 from geodata.bundle import Bundle
 from geodata.communes import load_commune_base
 from geodata.settings import Settings
-from indicators.registry import Indicator
+from indicators.compute import InputSource
+from indicators.indicator import CATEGORY, COMMUNAL, MEDIAN, Indicator, NotAggregated, Ratio, Sum, Weighted
 
 HTML_NAME = "<b>html</b> & Cie"
 """A structure name that must show as text everywhere."""
@@ -33,6 +34,7 @@ REGISTRY = {
         ("communes",),
         "neutre",
         decimals=0,
+        aggregate=Sum(),
     ),
     "eaje_places": Indicator(
         "eaje_places",
@@ -43,6 +45,7 @@ REGISTRY = {
         ("caf_eaje",),
         "hausse_favorable",
         decimals=0,
+        aggregate=Sum(),
     ),
     "distance_eaje_km": Indicator(
         "distance_eaje_km",
@@ -52,9 +55,17 @@ REGISTRY = {
         "À vol d'oiseau.",
         ("caf_eaje",),
         "baisse_favorable",
+        aggregate=Weighted("_dist_eaje_x_pop", by="_pop"),
     ),
     "taux_pauvrete": Indicator(
-        "taux_pauvrete", "Taux de pauvreté", "Contexte", "%", "Seuil 60 %.", ("filosofi2021",), "baisse_favorable"
+        "taux_pauvrete",
+        "Taux de pauvreté",
+        "Contexte",
+        "%",
+        "Seuil 60 %.",
+        ("filosofi2021",),
+        "baisse_favorable",
+        aggregate=Ratio("_tp60_x_pers", "_pers"),
     ),
     "sous_dotation": Indicator(
         "sous_dotation",
@@ -66,9 +77,18 @@ REGISTRY = {
         "neutre",
         kind="category",
         categories=("P1", "P2", "P3 vigilance", "couvert"),
+        aggregate=CATEGORY,
     ),
     "bonus_motif": Indicator(
-        "bonus_motif", "Motif du bonus", "Bonus territoire", "", "Phrase.", ("communes",), "neutre", kind="texte"
+        "bonus_motif",
+        "Motif du bonus",
+        "Bonus territoire",
+        "",
+        "Phrase.",
+        ("communes",),
+        "neutre",
+        kind="texte",
+        aggregate=COMMUNAL,
     ),
     "med_niveau_vie": Indicator(
         "med_niveau_vie",
@@ -79,6 +99,7 @@ REGISTRY = {
         ("filosofi2021",),
         "hausse_favorable",
         decimals=0,
+        aggregate=NotAggregated(MEDIAN),
     ),
 }
 
@@ -102,9 +123,9 @@ class FakeIndicators:
     params: object = None
     bonus_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def provenance(self, indicator_id: str) -> list[dict]:
-        return [{"title": "Établissements d'accueil du jeune enfant", "publisher": "Caf 66", "vintage": "2024",
-                 "licence": "interne", "synthetic": True}]  # fmt: skip
+    def provenance(self, indicator_id: str) -> list[InputSource]:
+        return [InputSource("caf_eaje", True, "Établissements d'accueil du jeune enfant", "Caf 66", "2024", "interne",
+                            synthetic=True)]  # fmt: skip
 
     def bonus(self) -> pd.DataFrame:
         return self.bonus_frame
@@ -254,9 +275,9 @@ def app(bundle, fake_indicators):
 
 @pytest.fixture(scope="session")
 def model(app):
-    from dashboard.callbacks import EXTENSION
+    from dashboard.core.runtime import of
 
-    return app.server.extensions[EXTENSION]
+    return of(app.server).served.model
 
 
 @pytest.fixture

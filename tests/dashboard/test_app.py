@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dashboard import ids
+from dashboard.core import ids
 
 
 def test_index_and_layout_are_served(app):

@@ -8,8 +8,8 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from dashboard import ids
-from dashboard.figures import trace_index
+from dashboard.core import ids
+from dashboard.map.figures import trace_index
 from tests.dashboard.conftest import HTML_NAME
 
 pytestmark = pytest.mark.browser

@@ -6,8 +6,8 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
-from dashboard import ids
-from dashboard.donnees import TEMPLATES_DIR
+from dashboard.core import ids
+from dashboard.donnees.page import TEMPLATES_DIR
 from tests.dashboard.test_donnees import page_settings  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def test_brw_files_too_large_for_an_upload_zone_get_the_server_s_french_message(
     tmp_path,
 ):
     """dcc.Upload drops an oversize file without a sign: the page says why, with the server's own words."""
-    from dashboard.presentation import MAX_FILE_BYTES
+    from dashboard.meeting.sequence import MAX_FILE_BYTES
     from geodata.upload import UploadLimits
 
     big = tmp_path / "eaje_2025-03-31.csv"

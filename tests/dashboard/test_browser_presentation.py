@@ -8,8 +8,8 @@ import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
-from dashboard import ids
-from dashboard.presentation import default_sequence, encode_sequence
+from dashboard.core import ids
+from dashboard.meeting.sequence import default_sequence, encode_sequence
 
 pytestmark = pytest.mark.browser
 

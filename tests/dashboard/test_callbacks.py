@@ -11,10 +11,11 @@ import pytest
 from dash import no_update
 from plotly.io.json import to_json_plotly
 
-from dashboard import callbacks, ids
-from dashboard.callbacks import (
+from dashboard.core import ids
+from dashboard.exports.table import export_bytes
+from dashboard.map import callbacks
+from dashboard.map.callbacks import (
     click_target,
-    export_bytes,
     layers_patch,
     on_map_click,
     update_commune_card,
@@ -24,15 +25,15 @@ from dashboard.callbacks import (
     update_table,
     view_patch,
 )
-from dashboard.figures import DIM_OPACITY, FULL_OPACITY, trace_index
+from dashboard.map.figures import DIM_OPACITY, FULL_OPACITY, trace_index
 from tests.dashboard.conftest import HTML_NAME
 
 MAX_PATCH_BYTES = 3 * 1024
 
 
 def app_context_figure(model):
-    from dashboard.figures import build_map_figure
-    from dashboard.state import ViewState
+    from dashboard.core.state import ViewState
+    from dashboard.map.figures import build_map_figure
 
     state = ViewState(indicator="eaje_places")
     return build_map_figure(model, state, model.classification("eaje_places", "quantiles", 5, ()))
@@ -238,7 +239,7 @@ def test_url_sync_both_ways(app):
 
 
 def test_selection_patch_outlines_one_commune(app_context, model):
-    from dashboard.callbacks import update_map_selection
+    from dashboard.map.callbacks import update_map_selection
 
     ops = {op["location"][-1]: op["params"]["value"] for op in _operations(update_map_selection("66136"))}
     assert ops == {"locations": ["66136"], "z": [0]}
@@ -250,7 +251,7 @@ def test_ctg_status_follows_the_commune_row_then_its_epci():
     import geopandas as gpd
     import pandas as pd
 
-    from dashboard.model import ctg_status_by_commune
+    from dashboard.core.model import ctg_status_by_commune
 
     communes = gpd.GeoDataFrame({"code": ["66001", "66002", "66003"], "epci_code": ["E1", "E1", "E2"]})
     ctg = pd.DataFrame({"niveau": ["epci", "commune"], "code": ["E1", "66002"], "statut": ["signée", "en cours"]})
@@ -259,8 +260,8 @@ def test_ctg_status_follows_the_commune_row_then_its_epci():
 
 
 def test_under_served_hover_also_gives_the_bonus_per_new_place(bundle_66_demo):
-    from dashboard.figures import hovertemplate
-    from dashboard.model import build_model
+    from dashboard.core.model import build_model
+    from dashboard.map.figures import hovertemplate
     from geodata.settings import Settings
     from indicators.compute import compute_indicators
     from indicators.registry import REGISTRY
@@ -279,9 +280,10 @@ def test_under_served_hover_also_gives_the_bonus_per_new_place(bundle_66_demo):
 
 
 def test_national_scale_sends_commune_lists_on_demand(model, monkeypatch):
-    import dashboard.model as model_module
-    from dashboard.components import commune_options, table_rows
-    from dashboard.figures import FULL_OPACITY, commune_opacity
+    import dashboard.core.model as model_module
+    from dashboard.map.controls import commune_options
+    from dashboard.map.figures import FULL_OPACITY, commune_opacity
+    from dashboard.map.table import table_rows
 
     assert not model.large
     assert len(commune_options(model)) == len(model.codes)  # a département: every commune from the start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard.classify import (
+from dashboard.core.classify import (
     CLASS_ND,
     CLASS_SECRET,
     CLASS_ZERO,

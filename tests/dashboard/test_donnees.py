@@ -20,11 +20,10 @@ from pathlib import Path
 import pytest
 from dash import html
 
-from dashboard import donnees_callbacks as dc
-from dashboard.donnees import (
-    EXTENSION,
+from dashboard.core import runtime
+from dashboard.donnees import callbacks as dc
+from dashboard.donnees.page import (
     TEMPLATES_DIR,
-    guide_markdown,
     has_blocking,
     limits_text,
     make_layers,
@@ -32,11 +31,12 @@ from dashboard.donnees import (
     make_versions,
     reload_notice,
     report_rows,
-    safe_file,
     template_files,
 )
+from dashboard.web.pages import guide_markdown, safe_file
 from geodata.bundle import BUNDLE_FORMAT
 from geodata.errors import Problem
+from geodata.manifest import Manifest
 from geodata.settings import PROJECT_ROOT, Settings
 from geodata.upload import UploadLimits
 
@@ -62,10 +62,8 @@ def _texts(component) -> list[str]:
 @pytest.fixture
 def page_settings(app, tmp_path, monkeypatch):
     """The app's « Données » settings pointed at a temporary CAF directory and bundle."""
-    config = dict(app.server.extensions[EXTENSION])
     settings = replace(Settings(), caf_dir=tmp_path / "caf", bundle=tmp_path / "bundle")
-    config["settings"] = settings
-    monkeypatch.setitem(app.server.extensions, EXTENSION, config)
+    monkeypatch.setitem(app.server.extensions, runtime.EXTENSION, replace(runtime.of(app.server), settings=settings))
     return settings
 
 
@@ -119,7 +117,7 @@ def test_layers_lists_present_and_missing_with_howto():
         "layers": {"zrr": {"title": "ZRR", "publisher": "ANCT", "vintage": "2017", "rows": 226}},
         "missing": [{"layer": "bpe", "title": "BPE", "howto": "Téléchargez le fichier sur insee.fr"}],
     }
-    texts = _texts(make_layers(manifest))
+    texts = _texts(make_layers(Manifest.from_json(manifest)))
     assert "Couches présentes (1)" in texts and "ZRR — ANCT, 2017 (226 lignes)" in texts
     assert "Couches absentes (1) et comment les ajouter" in texts
     assert "BPE" in texts and "Téléchargez le fichier sur insee.fr" in texts
@@ -136,7 +134,7 @@ def test_template_files_and_safe_names():
     assert groups["Crèches (EAJE)"] == ["caf_eaje.xlsx", "caf_eaje.csv", "caf_eaje_exemple.csv"]
     assert len(groups) == 6
     assert groups["Demande par commune (enfants couverts, taux de couverture)"][0] == "caf_demande.xlsx"
-    pattern = __import__("dashboard.donnees", fromlist=["_TEMPLATE_NAME"])._TEMPLATE_NAME
+    pattern = __import__("dashboard.donnees.page", fromlist=["_TEMPLATE_NAME"])._TEMPLATE_NAME
     assert safe_file("caf_eaje.csv", TEMPLATES_DIR, pattern) == EAJE_EXAMPLE.with_name("caf_eaje.csv")
     for bad in ("../pyproject.toml", "..", "%2e%2e/x.csv", "/etc/passwd", "absent.csv", "CAF_EAJE.CSV"):
         assert safe_file(bad, TEMPLATES_DIR, pattern) is None
@@ -340,7 +338,7 @@ def test_auth_on_protects_donnees_page_and_callbacks(tmp_path):
 def test_guide_is_rendered_only_when_the_aide_page_is_opened():
     from dash import dcc, no_update
 
-    from dashboard.donnees_callbacks import show_guide
+    from dashboard.web.callbacks import show_guide
 
     assert show_guide("/") is no_update
     assert show_guide("/donnees") is no_update
@@ -351,8 +349,8 @@ def test_guide_is_rendered_only_when_the_aide_page_is_opened():
 
 
 def test_guide_names_the_built_territory_not_the_66():
-    from dashboard.donnees import GUIDE_FILE, guide_for_territory
-    from dashboard.model import Territory
+    from dashboard.core.model import Territory
+    from dashboard.web.pages import GUIDE_FILE, guide_for_territory
 
     text = GUIDE_FILE.read_text(encoding="utf-8")
     assert guide_for_territory(text, Territory("66", "Pyrénées-Orientales", "Caf des Pyrénées-Orientales", "P", "1"))

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from dashboard.export_view import PNG_SIZE, caption_items, export_filename, export_state, format_built_at
-from dashboard.state import ViewState, parse_state
+from dashboard.core.state import ViewState, parse_state
+from dashboard.exports.view import PNG_SIZE, caption_items, export_filename, export_state, format_built_at
 
 EPCI = "200027183"
 
@@ -126,7 +126,7 @@ def _png_rgb(data: bytes):
 
 
 def test_only_the_app_s_own_paths_are_allowed():
-    from dashboard.export_view import _RequestGuard, path_allowed
+    from dashboard.exports.view import _RequestGuard, path_allowed
 
     for path in ("/", "/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/assets/style.css",
                  "/_dash-component-suites/dash/dcc/async-graph.js", "/geo/abc/communes.json"):  # fmt: skip
@@ -151,8 +151,8 @@ class _Sock:
 
 
 def test_the_address_comes_from_the_socket_never_from_the_request():
-    from dashboard.export_view import internal_origin
-    from dashboard.render import RenderError
+    from dashboard.exports.chromium import RenderError
+    from dashboard.exports.view import internal_origin
 
     environ = {
         "HTTP_HOST": "evil.example:80",
@@ -172,7 +172,7 @@ def test_a_capture_never_reaches_another_server_or_path(caplog):
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from dashboard.export_view import capture
+    from dashboard.exports.view import capture
 
     hits: dict[str, list[str]] = {"app": [], "autre": []}
 
@@ -205,7 +205,7 @@ setTimeout(function () {{ window.fini = true; }}, 1500);
     for server in (other, app):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with caplog.at_level("WARNING", logger="dashboard.export_view"):
+        with caplog.at_level("WARNING", logger="dashboard.exports.view"):
             png = capture(f"http://127.0.0.1:{app.server_address[1]}", "?indicateur=x", "png", timeout=60)
     finally:
         other.shutdown()

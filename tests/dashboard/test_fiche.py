@@ -11,9 +11,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from dashboard.cli_meeting import register
-from dashboard.fiche import build_fiche_html, epci_codes, slug, territory
-from dashboard.render import render_pdf, render_png
+from dashboard.cli.meeting import register
+from dashboard.exports.chromium import render_pdf, render_png
+from dashboard.exports.fiche import build_fiche_html, epci_codes, slug, territory
 from indicators.compute import compute_indicators
 
 PRADES, CONFLENT = "66149", "200049211"
@@ -84,12 +84,12 @@ def test_commune_pdf_opens_with_name_figures_and_banner(commune_fiche):
 
 def test_dates_sources_and_parameters(commune_fiche, bundle_66_demo):
     html, _, ind = commune_fiche
-    built = datetime.fromisoformat(bundle_66_demo.manifest["built_at"]).strftime("%d/%m/%Y")
+    built = datetime.fromisoformat(bundle_66_demo.manifest.built_at).strftime("%d/%m/%Y")
     assert f"Données du {built}" in html
     for layer in ("caf_eaje", "zrr2017", "frr2025", "filosofi2021"):
         info = bundle_66_demo.layer_info(layer)
-        assert info["title"].replace("'", "&#x27;") in html
-        assert str(info["vintage"]).replace("'", "&#x27;") in html
+        assert info.title.replace("'", "&#x27;") in html
+        assert info.vintage.replace("'", "&#x27;") in html
     assert f"paramètres {ind.params.version}" in html
     assert "Population par tranche d&#x27;âge" in html  # absent layer said so
 
@@ -194,12 +194,13 @@ def test_cli_registration():
 
 def test_cli_all_epci_progress(bundle_66_demo_dir, tmp_path, capsys, monkeypatch):
     """Batch mode on a two-EPCI subset (rendering is stubbed to an HTML dump; real renders are tested above)."""
-    from dashboard import cli_meeting, render
+    from dashboard.cli import meeting as cli_meeting
+    from dashboard.exports import chromium as render
     from geodata.settings import Settings
 
     written = []
     monkeypatch.setattr(render, "render_pdf", lambda html, out: written.append((out, html)) or out)
-    monkeypatch.setattr("dashboard.fiche.epci_codes", lambda b: epci_codes(b)[:2])
+    monkeypatch.setattr("dashboard.exports.fiche.epci_codes", lambda b: epci_codes(b)[:2])
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["export", "fiche", "--all-epci", str(tmp_path), "--bundle", str(bundle_66_demo_dir)])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.format import escape_text, format_number, format_value, parse_breaks, parse_number
+from dashboard.core.format import escape_text, parse_breaks
+from geodata.numbers import format_number, format_value, parse_number
 
 NNBSP = "\u202f"
 
@@ -36,6 +37,9 @@ def test_format_value_spells_out_states_and_appends_unit_with_nbsp():
 def test_parse_number_and_breaks_accept_french_input():
     assert parse_number(f"1{NNBSP}234,5") == 1234.5
     assert parse_number("1 000") == 1000.0
+    assert parse_breaks("1.234,5 ; 2") == [2.0, 1234.5]  # the one parser of geodata.numbers
+    with pytest.raises(ValueError, match=r"« 1,234\.5 » n'est pas un nombre"):
+        parse_breaks("1,234.5")
     assert parse_breaks("20 ; 10,5;10,5 ; 1 000") == [10.5, 20.0, 1000.0]
     assert parse_breaks("") == []
     with pytest.raises(ValueError, match="« dix » n'est pas un nombre"):

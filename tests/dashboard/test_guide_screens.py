@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from selenium.webdriver.common.by import By
 
-from dashboard import ids
-from dashboard.donnees import GUIDE_FILE, GUIDE_IMAGES
+from dashboard.core import ids
+from dashboard.web.pages import GUIDE_FILE, GUIDE_IMAGES
 from tests.dashboard.test_browser_donnees import hostile_extract
 from tests.dashboard.test_donnees import page_settings  # noqa: F401 (fixture)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dash.development.base_component import Component
 
-from dashboard import ids
+from dashboard.core import ids
 
 ID_VALUES = {value for name, value in vars(ids).items() if name.isupper()}
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"

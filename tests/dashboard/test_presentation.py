@@ -9,7 +9,9 @@ from datetime import date
 
 import pytest
 
-from dashboard.presentation import (
+from dashboard.core.state import ViewState, parse_state, to_search
+from dashboard.meeting.callbacks import load_sequence_search, map_height, meeting_view, navigate_search
+from dashboard.meeting.sequence import (
     SequenceError,
     Stop,
     decode_sequence,
@@ -20,8 +22,6 @@ from dashboard.presentation import (
     sequence_to_json,
     step,
 )
-from dashboard.presentation_callbacks import load_sequence_search, map_height, meeting_view, navigate_search
-from dashboard.state import ViewState, parse_state, to_search
 
 
 def test_default_sequence_is_departement_then_each_epci_then_communes(model):

@@ -8,18 +8,15 @@ import re
 
 import pytest
 
-from dashboard.components import (
-    export_frame,
-    make_commune_card,
-    make_layer_legend,
-    make_legend,
-    make_sources_panel,
-    make_summary,
-    table_columns,
-)
-from dashboard.layout import make_controls
-from dashboard.model import build_model
-from dashboard.state import ViewState
+from dashboard.core.model import build_model
+from dashboard.core.state import ViewState
+from dashboard.exports.table import export_frame
+from dashboard.map.card import make_commune_card
+from dashboard.map.controls import make_controls
+from dashboard.map.legend import make_layer_legend, make_legend
+from dashboard.map.sources import make_sources_panel
+from dashboard.map.summary import make_summary
+from dashboard.map.table import table_columns
 from geodata.build import build_bundle
 from geodata.bundle import load_bundle
 from indicators.compute import compute_indicators
@@ -65,7 +62,7 @@ def test_sources_panel_has_the_commune_base_and_the_data_notes(model_66):
 def test_a_moved_point_says_so_in_its_hover_and_details(bundle_66):
     import pandas as pd
 
-    from dashboard.model import POINT_LAYER_SPECS, build_point_layer
+    from dashboard.core.model import POINT_LAYER_SPECS, build_point_layer
 
     dila = bundle_66.layer("dila_annuaire_2016")
     moved = dila[dila["position"] != ""]
@@ -116,8 +113,8 @@ def mayotte(tmp_path_factory):
 
 def test_mayotte_population_is_not_available_with_its_reason_never_zero(mayotte):
     bundle, model = mayotte
-    assert bundle.manifest["communes"]["population"] is None
-    assert len(bundle.manifest["commune_base"]["population"]["non_disponible"]) == 17
+    assert bundle.manifest.communes.population is None
+    assert len(bundle.manifest.commune_base.population.non_disponible) == 17
     assert "population" not in model.columns  # nd everywhere: not offered on the map, never drawn as 0
     card = _text(make_commune_card(model, "97611", next(iter(model.columns))))
     assert "population non disponible (population 2023 non publiée pour Mayotte" in card

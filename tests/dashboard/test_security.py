@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from dashboard import ids
-from dashboard.layout import MAP_CONFIG
-from dashboard.security import content_security_policy, tile_origin
+from dashboard.core import ids
+from dashboard.map.layout import MAP_CONFIG
+from dashboard.web.security import content_security_policy, tile_origin
 from geodata.settings import PROJECT_ROOT
 
 
@@ -85,7 +85,7 @@ def test_the_map_toolbar_uploads_nothing_and_speaks_french(app):
 def test_the_export_forwards_credentials_only_when_the_whole_app_is_protected():
     import flask
 
-    from dashboard.export_view import _credentials
+    from dashboard.exports.view import _credentials
     from geodata.settings import Settings
 
     app = flask.Flask("essai")
@@ -100,10 +100,10 @@ def test_the_shared_limits_directory_is_private_and_never_someone_else_s(tmp_pat
     import os
     import stat
 
-    from dashboard.limits import SlotBusy, export_slot, run_dir
+    from dashboard.web.limits import SlotBusy, export_slot, run_dir
     from geodata.settings import Settings
 
-    monkeypatch.setattr("dashboard.limits.run_root", lambda: tmp_path)
+    monkeypatch.setattr("dashboard.web.limits.run_root", lambda: tmp_path)
     settings = Settings(bundle=tmp_path / "bundle")
     path = run_dir(settings)
     assert path.parent == tmp_path and stat.S_IMODE(path.stat().st_mode) == 0o700

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.state import DEFAULT_LAYERS, ViewState, parse_state, to_search
+from dashboard.core.state import DEFAULT_LAYERS, ViewState, parse_state, to_search
 
 LAYERS = ("eaje", "alsh", "france_services", "qpv2015", "zrr", "epci")
 

@@ -16,7 +16,7 @@ from geodata.importers.filosofi import import_filosofi
 from geodata.importers.france_services import import_france_services
 from geodata.importers.qpv import import_qpv2015, import_qpv2024_perimetres
 from geodata.importers.zonages import import_frr2025, import_zrr2017
-from geodata.readers import STATE_SECRET
+from geodata.numbers import STATE_SECRET
 
 FS_HEADER = (
     "id_fs,insee_dep,lib_fs,adresse,complement_adresse,insee_com,code_postal,lib_com,latitude,longitude,mail,"

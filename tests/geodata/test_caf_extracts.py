@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from geodata import caf_extracts as caf
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext
-from geodata.readers import parse_french_number
+from geodata.numbers import parse_number
 from geodata.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "docs" / "templates"
@@ -136,7 +136,7 @@ def _excel_value(text: str) -> object:
     parsed = caf.parse_date(text) if "/" in text else None
     if parsed is not None:
         return datetime(parsed.year, parsed.month, parsed.day)
-    number = parse_french_number(text) if text and text[0].isdigit() and not text.startswith("0") else None
+    number = parse_number(text) if text and text[0].isdigit() and not text.startswith("0") else None
     if number is not None and len(text) < 9:
         return int(number) if number.is_integer() else number
     return text or None

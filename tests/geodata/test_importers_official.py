@@ -17,7 +17,7 @@ from geodata.importers.france_services import import_france_services
 from geodata.importers.official_files import SOURCES
 from geodata.importers.qpv import import_qpv2015, import_qpv2024, import_qpv2024_liste
 from geodata.importers.zonages import import_frr2025, import_zrr2017
-from geodata.readers import STATE_SECRET, STATE_VALUE
+from geodata.numbers import STATE_SECRET, STATE_VALUE
 from geodata.settings import EMBEDDED_SOURCES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "importers"

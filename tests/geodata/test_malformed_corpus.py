@@ -469,7 +469,7 @@ def test_the_corpus_is_large_and_varied():
 def test_upload_refuses_or_warns_in_french_and_changes_nothing(
     case: Case, tmp_path: Path, import_ctx_66: ImportContext, deployed
 ):
-    from dashboard.donnees_callbacks import process_upload
+    from dashboard.donnees.callbacks import process_upload
 
     bundle, caf_dir = deployed
     before_caf, before_version = _state(caf_dir), current_version(Settings(bundle=bundle))

@@ -67,7 +67,7 @@ def test_rebuild_in_a_child_process_produces_a_new_current_version(rebuilt):
     assert any(line.startswith("Couche caf_eaje ← eaje_2025-03-31.csv") for line in status["lines"])
     bundle = load_bundle(settings.bundle)
     assert len(bundle.layer("caf_eaje")) == 4
-    assert bundle.layer_info("caf_eaje")["vintage"] == "extrait du 31/03/2025"
+    assert bundle.layer_info("caf_eaje").vintage == "extrait du 31/03/2025"
     assert not (versions_dir(settings) / LOCK_FILE).exists()  # released at the end
 
 

@@ -58,7 +58,7 @@ def deployment(tmp_path) -> Settings:
 def test_a_version_keeps_the_extracts_it_was_built_from(deployment):
     version = build(deployment)
     manifest = read_manifest(versions_dir(deployment) / version)
-    assert [f["name"] for f in manifest["caf_extracts"]["fichiers"]] == ["eaje_2025-03-31.csv"]
+    assert [f.name for f in manifest.caf_extracts.fichiers] == ["eaje_2025-03-31.csv"]
     copy = versions_dir(deployment) / version / CAF_COPY / "eaje_2025-03-31.csv"
     assert copy.read_text(encoding="utf-8") == eaje_with(4)
 
@@ -108,7 +108,7 @@ def test_an_interrupted_restore_is_finished_by_the_next_operation(deployment, mo
 def test_an_old_version_without_a_copy_is_restored_from_the_archive_or_refused(deployment):
     first = build(deployment)
     version = versions_dir(deployment) / first
-    manifest = read_manifest(version)
+    manifest = dict(read_manifest(version).raw)
     del manifest["caf_extracts"]  # as written before versions kept their extracts
     (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     shutil.rmtree(version / CAF_COPY)

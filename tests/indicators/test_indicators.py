@@ -315,11 +315,11 @@ def test_level_shares():
 def test_synthetic_and_provenance(ind):
     assert ind.synthetic
     prov = ind.provenance("eaje_places_100_moins3")
-    assert [p["layer"] for p in prov] == ["caf_eaje", "pop_age", "caf_demande"]
-    assert not prov[2]["present"]
-    assert prov[0]["synthetic"]
-    assert not prov[1]["synthetic"]
-    assert prov[1]["present"]
+    assert [p.layer for p in prov] == ["caf_eaje", "pop_age", "caf_demande"]
+    assert not prov[2].present
+    assert prov[0].synthetic
+    assert not prov[1].synthetic
+    assert prov[1].present
 
 
 def test_indicator_table_encoding(ind):
@@ -357,3 +357,41 @@ def test_csv_machine_and_excel(ind, tmp_path):
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Code;Nom;")
     assert ";13,8;" in lines[1 if lines[1].startswith(EPCI_A) else 2]
+
+
+def test_priority_status_never_reads_an_unknown_zoning_as_outside(ind):
+    """The one priority-zone rule (bonus tranche, under-served levels, fiche map): unknown stays None."""
+    from indicators.bonus import priority_status
+
+    values, states = ind.commune.values.copy(), ind.commune.states.copy()
+    status = priority_status(values, states, ind.params)
+    assert set(status.dropna().map(type)) <= {bool}
+    code = values.index[0]
+    states.loc[code, ["qpv", "zrr_classee", "frr_classement"]] = "nd"
+    values.loc[code, "qpv"] = 0.0
+    assert priority_status(values, states, ind.params)[code] is None
+    states.loc[code, "qpv"] = "valeur"
+    values.loc[code, "qpv"] = 1.0
+    assert priority_status(values, states, ind.params)[code] is True
+
+
+def test_every_indicator_declares_how_it_goes_up_a_level():
+    """A new indicator without its aggregation cannot even be declared (keyword-only, no default)."""
+    from indicators.indicator import Aggregation, Indicator, Sum
+
+    assert all(isinstance(meta.aggregate, Aggregation) for meta in REGISTRY.values())
+    with pytest.raises(TypeError, match="aggregate"):
+        Indicator("x", "X", "Offre", "", "", (), "neutre")  # type: ignore[call-arg]
+    assert Indicator("x", "X", "Offre", "", "", (), "neutre", aggregate=Sum()).aggregate == Sum()
+
+
+def test_computable_aggregations_give_an_epci_value(ind):
+    """Sums, rates and weighted means present at commune level are never silently « non disponible » per EPCI:
+    an EPCI without value says why (a secret or missing member, a zero denominator)."""
+    from indicators.indicator import Ratio, Sum, Weighted
+
+    for ind_id in ind.available:
+        if not isinstance(REGISTRY[ind_id].aggregate, Sum | Ratio | Weighted):
+            continue
+        states, notes = ind.epci.states[ind_id], ind.epci.notes[ind_id]
+        assert ((states != "nd") | (notes != "")).all(), ind_id

@@ -6,12 +6,13 @@ import time
 
 from geodata.bundle import Bundle
 from geodata.communes import load_commune_base
+from geodata.manifest import Manifest
 from indicators.compute import compute_indicators
 
 
 def test_real_66_base_only():
     base = load_commune_base("66")
-    bundle = Bundle(communes=base.communes, epci=base.epci, outline=base.outline, manifest={"departement": "66"})
+    bundle = Bundle(communes=base.communes, epci=base.epci, outline=base.outline, manifest=Manifest(departement="66"))
     start = time.perf_counter()
     ind = compute_indicators(bundle)
     assert time.perf_counter() - start < 3.0

@@ -7,8 +7,10 @@ import math
 import pandas as pd
 import pytest
 
+from geodata.numbers import format_euros as fr_euros
+from geodata.numbers import format_number as fr_number
 from indicators.compute import compute_indicators
-from indicators.simulate import fr_euros, fr_number, load_sim_params, simulate
+from indicators.simulate import load_sim_params, simulate
 from tests.indicators.conftest import EPCI_A, make_bundle
 
 PERPIGNAN, SAINT_CYPRIEN, PRADES = "66136", "66171", "66149"

@@ -1,0 +1,1 @@
+"""The ``ctg-carto`` command line (entry point :func:`dashboard.cli.main.main`)."""

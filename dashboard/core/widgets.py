@@ -1,0 +1,22 @@
+"""Small components every page uses: the header links between pages and the guard of an upload area. Pure."""
+
+from __future__ import annotations
+
+from dash import html
+from dash.development.base_component import Component
+
+
+def make_nav() -> html.Nav:
+    """Header links between the pages (plain links: a full load, so ``/donnees`` can ask for the password)."""
+    return html.Nav(
+        [html.A("Carte", href="/"), html.A("Données", href="/donnees"), html.A("Aide", href="/aide")],
+        className="page-nav",
+        **{"aria-label": "Pages"},
+    )
+
+
+def upload_guard(upload: Component, max_bytes: int, too_large: str, message_id: str) -> html.Div:
+    """``upload`` wrapped so that a file over ``max_bytes`` (which ``dcc.Upload`` drops without a sign) gets
+    ``too_large`` — the server's own message — in the element ``message_id`` (``assets/upload-limits.js``)."""
+    attributes = {"data-max-bytes": str(max_bytes), "data-too-large": too_large, "data-message-id": message_id}
+    return html.Div(upload, className="upload-guard", **attributes)
