@@ -131,6 +131,22 @@ class Instance:
             os.killpg(self.proc.pid, signal.SIGKILL)  # workers left behind by a master that did not finish
         self.proc.wait()
 
+    def log_size(self) -> int:
+        """Bytes gunicorn wrote so far (to read one run's lines)."""
+        path = self.root / f"{self.name}.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def log_problems(self, offset: int) -> list[str]:
+        """Lines written after ``offset`` that report a problem (error, traceback, worker timeout or kill)."""
+        path = self.root / f"{self.name}.log"
+        if not path.exists():
+            return []
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            fh.seek(offset)
+            lines = fh.read().splitlines()
+        marks = ("ERROR", "CRITICAL", "Traceback", "WORKER TIMEOUT", "refusé")
+        return [f"{self.name}: {line[:200]}" for line in lines if any(m in line for m in marks)]
+
     def log_tail(self) -> str:
         """End of what gunicorn wrote."""
         path = self.root / f"{self.name}.log"
@@ -343,6 +359,7 @@ def run_scaleout(
         )
     )
     log_offset = access_log.stat().st_size if access_log.exists() else 0
+    server_offsets = [instance.log_size() for instance in instances]
     stop = threading.Event()
     samples: list[list[Sample]] = [[] for _ in range(users)]
     load_before = os.getloadavg()[0]
@@ -392,6 +409,9 @@ def run_scaleout(
         **summary,
         "restart_s": round(restart_s, 1) if restart_s is not None else None,
         "nginx": nginx_summary(log_lines, {i.port: i.name for i in instances}),
+        "server_log_problems": [
+            line for i, offset in zip(instances, server_offsets, strict=True) for line in i.log_problems(offset)
+        ][:10],
         "client_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
         "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
     }
