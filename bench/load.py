@@ -160,12 +160,19 @@ def _wait_ready(server: Server, timeout: float) -> None:
     raise TimeoutError(f"gunicorn ne répond pas après {timeout:.0f} s :\n{server.stderr()[-3000:]}")
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, timeout: float = 30.0) -> tuple[int, bytes]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    timeout: float = 30.0,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[int, bytes]:
     """One HTTP request to 127.0.0.1 on a fresh connection (gunicorn's sync workers close it after each answer)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        conn.request(method, path, body=body, headers=headers)
+        sent = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=body, headers={**sent, **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -247,6 +254,12 @@ class Workflow:
         """Read layout and dependencies once from the running server."""
         _, layout_bytes = request(port, "GET", "/_dash-layout")
         _, deps_bytes = request(port, "GET", "/_dash-dependencies")
+        return cls.from_responses(layout_bytes, deps_bytes)
+
+    @classmethod
+    def from_responses(cls, layout_bytes: bytes, deps_bytes: bytes) -> Workflow:
+        """The workflow of one ``/_dash-layout`` and ``/_dash-dependencies`` answer (a user who reloads the page
+        after a bundle swap gets the new layout's choices and geometry URL)."""
         layout, deps = json.loads(layout_bytes), json.loads(deps_bytes)
         controls = {ids.INDICATOR_DROPDOWN, ids.METHOD_RADIO, ids.CLASS_COUNT, ids.BREAKS_INPUT}
         found = {

@@ -6,6 +6,7 @@
     python -m bench.run app
     python -m bench.run load [--users 50 200] [--seconds 60] [--workers 3] [--max-requests 200000]
     python -m bench.run hardening [--workers 3] [--exports 10] [--attackers 8] [--seconds 40] [--root DIR]
+    python -m bench.run scaleout [--users 50 200] [--workers 2] [--seconds 20] [--think meeting none]
 
 Results are printed and appended as JSON lines to ``bench/results/results.jsonl`` (git-ignored).
 """
@@ -72,7 +73,8 @@ def bench_build(departements: list[str]) -> None:
 def main() -> None:
     """Parse the bench name and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("bench", choices=["build", "indicators", "accessibilite", "app", "load", "hardening"])
+    benches = ["build", "indicators", "accessibilite", "app", "load", "hardening", "scaleout"]
+    parser.add_argument("bench", choices=benches)
     parser.add_argument("--departement", nargs="+", default=["66", "all"])
     parser.add_argument("--users", nargs="+", type=int, default=[50, 200], help="load: simulated users per run")
     parser.add_argument("--seconds", type=float, default=60.0, help="load: duration of each run")
@@ -82,6 +84,7 @@ def main() -> None:
     parser.add_argument("--exports", type=int, default=10, help="hardening: simultaneous anonymous exports")
     parser.add_argument("--attackers", type=int, default=8, help="hardening: clients sending wrong passwords")
     parser.add_argument("--root", type=Path, default=None, help="hardening: other checkout to run (before/after)")
+    parser.add_argument("--think", nargs="+", default=["meeting", "none"], help="scaleout: think time between actions")
     args = parser.parse_args()
     if args.bench == "build":
         bench_build(args.departement)
@@ -95,6 +98,11 @@ def main() -> None:
         workers = args.workers[0]
         seconds = args.seconds if args.seconds != 60.0 else 40.0
         bench_hardening(_record, args.bundle, workers, args.exports, args.attackers, seconds, args.root)
+    elif args.bench == "scaleout":  # two instances behind nginx; --seconds is the length of each phase
+        from bench.scaleout import bench_scaleout
+
+        workers = args.workers[0] if args.workers != [3] else 2  # per instance; 2 instances
+        bench_scaleout(_record, args.users, workers, args.seconds if args.seconds != 60.0 else 20.0, args.think)
     elif args.bench == "accessibilite":
         from bench.indicators import bench_accessibility
 
