@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.auth import MAX_REQUEST_BYTES
+from dashboard.web.auth import MAX_REQUEST_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "docs" / "deploiement" / "nginx-ctg-carto.conf"

@@ -65,7 +65,7 @@ EXPORT_PDF = "export-vue-pdf"
 PRINT_CAPTION = "legende-impression"
 
 # Pages « Données » and « Aide » (dashboard.donnees). Ids of the « Données » page start with « donnees- »: the
-# callbacks touching them are reserved to editors (dashboard.auth.EDITOR_ID_PREFIX).
+# callbacks touching them are reserved to editors (dashboard.web.auth.EDITOR_ID_PREFIX).
 AIDE_CONTENT = "aide-contenu"
 AIDE_PAGE = "aide-page"
 DONNEES_PAGE = "donnees-page"

@@ -1,9 +1,9 @@
 """Spike (issue 13, point 1): commune names drawn by MapLibre inside plotly's map, offline, under the app's CSP.
 
-Standalone, NOT wired into the app. It takes the real map figure of the app (``dashboard.figures.build_map_figure``
+Standalone, NOT wired into the app. It takes the real map figure of the app (``dashboard.map.figures.build_map_figure``
 on a real bundle), replaces ``layout.map.style`` by a full MapLibre style object whose ``glyphs`` are the PBFs served
 from ``assets/glyphs/`` and whose two ``symbol`` layers draw the names, puts every plotly trace *below* those layers,
-serves it with a tiny Dash app that sends the app's own security headers (``dashboard.security``), and checks it in
+serves it with a tiny Dash app that sends the app's own security headers (``dashboard.web.security``), and checks it in
 headless Chromium: labels drawn per view (``queryRenderedFeatures``), screenshots, every request the page made (same
 origin only?), CSP violations, glyph bytes, ``Plotly.toImage`` (the PDF export's print mode), cost of switching the
 names off and on.
@@ -151,8 +151,8 @@ def spike_figure(
 ) -> Any:
     """The app's real map figure for a view, with the label style, every trace below the names, fitted to the map's
     real pixel size (``size`` is the browser window; the map takes all of it but a title line)."""
-    from dashboard.figures import build_map_figure, view_for_bounds
-    from dashboard.state import ViewState, default_indicator
+    from dashboard.core.state import ViewState, default_indicator
+    from dashboard.map.figures import build_map_figure, view_for_bounds
 
     state = ViewState(epci=epci)
     if state.indicator not in model.columns:
@@ -180,7 +180,7 @@ def spike_figure(
 def names_minzoom(model: Any) -> tuple[float, dict[str, float]]:
     """Zoom from which every name shows: above the département's full view on the largest screen, below every
     EPCI's view on the smallest (checked); plus the zooms it was chosen from."""
-    from dashboard.figures import view_for_bounds
+    from dashboard.map.figures import view_for_bounds
 
     zooms = {}
     for width, height in SIZES:
@@ -202,7 +202,7 @@ def make_app(model: Any, features: list[dict[str, Any]], threshold: float) -> An
     import flask
     from dash import Input, Output, dcc, html
 
-    from dashboard.security import install_security_headers
+    from dashboard.web.security import install_security_headers
 
     app = dash.Dash(
         __name__,
@@ -432,7 +432,7 @@ def main() -> None:
     import geopandas as gpd
     from werkzeug.serving import make_server
 
-    from dashboard.model import build_model
+    from dashboard.core.model import build_model
     from geodata.bundle import load_bundle
     from geodata.settings import Settings
     from indicators.compute import compute_indicators
