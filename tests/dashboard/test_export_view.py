@@ -49,7 +49,7 @@ def live(dash_thread_server, app):
 @pytest.mark.browser
 def test_pdf_export_is_one_page_with_the_caption(live, tmp_path):
     url = f"{live}/export/vue.pdf?indicateur=eaje_places&couches=eaje,epci&epci={EPCI}&commune=66136"
-    with urllib.request.urlopen(url, timeout=40) as response:
+    with urllib.request.urlopen(url, timeout=90) as response:
         assert response.headers["Content-Type"] == "application/pdf"
         assert "carte_66_eaje_places_epci_" in response.headers["Content-Disposition"]
         pdf = tmp_path / "vue.pdf"
@@ -66,7 +66,7 @@ def test_pdf_export_is_one_page_with_the_caption(live, tmp_path):
 
 @pytest.mark.browser
 def test_png_export_is_a_1080p_image(live):
-    with urllib.request.urlopen(f"{live}/export/vue.png?indicateur=sous_dotation&epci={EPCI}", timeout=40) as response:
+    with urllib.request.urlopen(f"{live}/export/vue.png?indicateur=sous_dotation&epci={EPCI}", timeout=90) as response:
         assert response.headers["Content-Type"] == "image/png"
         head = response.read()
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
