@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -69,6 +70,22 @@ CAF_LIMITS = ReadLimits(
 dozen columns; these limits only stop mistakes and abuse, early (``docs/caf_extracts.md``, « Limites »)."""
 
 Limit = float | date
+
+
+def below(value: Limit, limit: Limit) -> bool:
+    """``value < limit`` for two numbers or two dates: a column's bounds are of its own kind, never mixed."""
+    if isinstance(value, date) and isinstance(limit, date):
+        return value < limit
+    if isinstance(value, date) or isinstance(limit, date):
+        raise TypeError(f"limite {limit!r} et valeur {value!r} de natures différentes")
+    return value < limit
+
+
+def number_limit(limit: Limit) -> float:
+    """A numeric column's bound as a float (a date here is a template declaration error)."""
+    if isinstance(limit, date):
+        raise TypeError(f"limite {limit!r} : nombre attendu")
+    return float(limit)
 
 
 @dataclass(frozen=True)
@@ -826,7 +843,7 @@ def numeric_bounds(layer_id: str) -> dict[str, tuple[float, float]]:
     if template is None:
         return {}
     return {
-        c.key: (float(c.bounds.low), float(c.bounds.high))
+        c.key: (number_limit(c.bounds.low), number_limit(c.bounds.high))
         for c in template.columns
         if c.key and c.bounds is not None and c.kind in {"entier", "nombre", "coordonnee"}
     }
@@ -947,7 +964,7 @@ def _fmt_deg(value: float) -> str:
 class _Checked:
     """Parsed columns of a file (one list per output key, aligned with the rows) and the problems found."""
 
-    values: dict[str, list]
+    values: dict[str, list[Any]]
     lines: list[int]
     problems: list[Problem]
     extraction_dates: list[date]
@@ -1013,7 +1030,9 @@ class _Validator:
             return [""] * len(self.df)
         return ["" if v is None else str(v).strip() for v in self.df[name].tolist()]
 
-    def problem(self, i: int | None, column: str | None, message: str, suggestion: str = "", warn: bool = False):
+    def problem(
+        self, i: int | None, column: str | None, message: str, suggestion: str = "", warn: bool = False
+    ) -> None:
         row = None if i is None else self.lines[i]
         self.problems.append(
             Problem(
@@ -1029,7 +1048,7 @@ class _Validator:
     # -- generic column kinds --------------------------------------------------------------------------------------
 
     def run(self) -> _Checked:
-        values: dict[str, list] = {}
+        values: dict[str, list[Any]] = {}
         for column in self.template.columns:
             cells = self.cells(column.name)
             parsed = self.parse_column(column, cells)
@@ -1038,7 +1057,7 @@ class _Validator:
         dates = self.extraction_dates()
         if self.template.points:
             self.check_points(values)
-        special: Callable[[dict[str, list]], None] | None = {
+        special: Callable[[dict[str, list[Any]]], None] | None = {
             "caf_eaje": self.check_eaje,
             "caf_alsh": self.check_alsh,
             "caf_ctg": self.check_ctg,
@@ -1048,8 +1067,8 @@ class _Validator:
             special(values)
         return _Checked(values=values, lines=self.lines, problems=self.problems, extraction_dates=dates)
 
-    def parse_column(self, column: Column, cells: list[str]) -> list:
-        out: list = []
+    def parse_column(self, column: Column, cells: list[str]) -> list[Any]:
+        out: list[Any] = []
         for i, text in enumerate(cells):
             if text == "":
                 if column.mandatory:
@@ -1146,7 +1165,7 @@ class _Validator:
         """False (and a blocking error naming the bound) when ``value`` is impossible for ``column``."""
         bounds = column.bounds
         finite = not isinstance(value, float) or math.isfinite(value)
-        if bounds is None or (finite and bounds.low <= value <= bounds.high):
+        if bounds is None or (finite and not below(value, bounds.low) and not below(bounds.high, value)):
             return finite
         self.problem(
             i,
@@ -1163,9 +1182,9 @@ class _Validator:
         if bounds is None:
             return
         why = f" ; {bounds.why}" if bounds.why else ""
-        if bounds.plausible_low is not None and value < bounds.plausible_low:
+        if bounds.plausible_low is not None and below(value, bounds.plausible_low):
             issue = f"inférieure à {format_limit(bounds.plausible_low)}"
-        elif bounds.plausible_high is not None and value > bounds.plausible_high:
+        elif bounds.plausible_high is not None and below(bounds.plausible_high, value):
             issue = f"supérieure à {format_limit(bounds.plausible_high)}"
         elif bounds.not_future and isinstance(value, date) and value > date.today():
             issue = "dans le futur"
@@ -1175,7 +1194,7 @@ class _Validator:
             i, column.name, f"valeur {shown} inhabituelle ({issue})", f"vérifiez-la{why} ; elle est gardée", warn=True
         )
 
-    def check_unique(self, column: Column, values: list) -> None:
+    def check_unique(self, column: Column, values: list[Any]) -> None:
         """Refuse identifiers that are the same once Unicode look-alikes, spaces and case are folded."""
         first: dict[str, int] = {}
         for i, value in enumerate(values):
@@ -1256,7 +1275,7 @@ class _Validator:
 
     # -- coordinates -----------------------------------------------------------------------------------------------
 
-    def check_points(self, values: dict[str, list]) -> None:
+    def check_points(self, values: dict[str, list[Any]]) -> None:
         lon, lat = values["lon"], values["lat"]
         lon_name, lat_name = _LONGITUDE.name, _LATITUDE.name
         raw_lon, raw_lat = self.cells(lon_name), self.cells(lat_name)
@@ -1281,16 +1300,21 @@ class _Validator:
                 )
                 continue
             lon_ok, lat_ok = (
-                c.bounds is None or c.bounds.low <= v <= c.bounds.high for c, v in ((_LONGITUDE, x), (_LATITUDE, y))
+                c.bounds is None or not (below(v, c.bounds.low) or below(c.bounds.high, v))
+                for c, v in ((_LONGITUDE, x), (_LATITUDE, y))
             )
             if not (lon_ok and lat_ok):
                 bad = _LONGITUDE if not lon_ok else _LATITUDE
-                low, high = (bad.bounds.low, bad.bounds.high) if bad.bounds is not None else ("?", "?")
+                low, high = (
+                    (format_limit(bad.bounds.low), format_limit(bad.bounds.high))
+                    if bad.bounds is not None
+                    else ("?", "?")
+                )
                 self.problem(
                     i,
                     bad.name,
                     f"coordonnées impossibles ({raw_lon[i][:20]} ; {raw_lat[i][:20]}) : « {bad.name} » doit être "
-                    f"entre {format_limit(low)} et {format_limit(high)}",
+                    f"entre {low} et {high}",
                     "degrés décimaux WGS84",
                 )
                 continue
@@ -1334,7 +1358,7 @@ class _Validator:
 
     # -- template-specific rules -----------------------------------------------------------------------------------
 
-    def check_eaje(self, values: dict[str, list]) -> None:
+    def check_eaje(self, values: dict[str, list[Any]]) -> None:
         for i, (kind, places) in enumerate(zip(values["type_accueil"], values["places"], strict=True)):
             if kind in MICRO_CRECHES and places > MICRO_CRECHE_MAX_PLACES:
                 self.problem(
@@ -1355,14 +1379,14 @@ class _Validator:
                     warn=True,
                 )
 
-    def check_alsh(self, values: dict[str, list]) -> None:
+    def check_alsh(self, values: dict[str, list[Any]]) -> None:
         keys = ("places_periscolaire", "places_mercredi", "places_vacances")
         raw = [self.cells(self.template.column(k).name) for k in keys]
         for i in range(len(self.lines)):
             if not any(col[i] for col in raw):
                 self.problem(i, None, "aucun nombre de places renseigné", "indiquez au moins une capacité", warn=True)
 
-    def check_demande(self, values: dict[str, list]) -> None:
+    def check_demande(self, values: dict[str, list[Any]]) -> None:
         """One row per commune: two rows would make the demand of a commune ambiguous."""
         first: dict[str, int] = {}
         for i, code in enumerate(values["code_commune"]):
@@ -1373,7 +1397,7 @@ class _Validator:
             elif code:
                 first[code] = i
 
-    def check_ctg(self, values: dict[str, list]) -> None:
+    def check_ctg(self, values: dict[str, list[Any]]) -> None:
         epci = self.ctx.communes.drop_duplicates("epci_code").set_index("epci_code")["epci_nom"]
         epci = epci[epci.index != ""]
         code_name = self.template.column("code").name
@@ -1639,7 +1663,7 @@ def check_caf_file(path: Path, ctx: ImportContext) -> list[Problem]:
 
 
 def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Path:
-    """Write a CAF-style CSV: ``;`` separator, UTF-8 with BOM (so Excel shows the accents), ``\\r\\n`` lines."""
+    r"""Write a CAF-style CSV: ``;`` separator, UTF-8 with BOM (so Excel shows the accents), ``\r\n`` lines."""
     import csv
     import io
 

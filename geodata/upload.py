@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from geodata.caf_extracts import CAF_LIMITS, CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
+from geodata.catalogue_types import Source
 from geodata.errors import DataError, Problem
 from geodata.filecheck import check_head
 from geodata.importers import ImportContext
@@ -125,7 +126,7 @@ def safe_name(filename: str) -> str:
     return f"{stem[:100]}.{suffix.lower()}"
 
 
-def _source_of(template: Template):
+def _source_of(template: Template) -> Source:
     return next(s for s in CAF_SOURCES if s.id == template.id)
 
 
