@@ -27,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geodata.caf_extracts import (
+from geodata.caf import (
     ACCUEILS,
     ALSH,
     CENTRES_SOCIAUX,

@@ -54,7 +54,7 @@ class ReadLimits:
     Why: a file is untrusted input (an upload, a file dropped in a folder). Without bounds, a 2,6 MB workbook
     declaring a million formatted empty rows, or a CSV of a gigabyte, keeps a worker busy for minutes and hundreds
     of megabytes. Defaults suit the public sources (national files are big); the CAF extracts use tighter ones
-    (:data:`geodata.caf_extracts.CAF_LIMITS`, documented in ``docs/caf_extracts.md``).
+    (:data:`geodata.caf.CAF_LIMITS`, documented in ``docs/caf_extracts.md``).
     """
 
     max_bytes: int | None = None

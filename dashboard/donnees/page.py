@@ -27,7 +27,7 @@ from dash.development.base_component import Component
 from dashboard.core import ids
 from dashboard.core.widgets import aria, make_nav, upload_guard
 from dashboard.web.pages import safe_file, send_static
-from geodata.caf_extracts import TEMPLATES
+from geodata.caf import TEMPLATES
 from geodata.errors import Problem
 from geodata.manifest import Manifest
 from geodata.numbers import format_count
