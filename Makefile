@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 BUNDLE ?= var/bundle
 
-.PHONY: setup browser-deps bundle run test lint bench
+.PHONY: setup browser-deps bundle run test lint typecheck guide-screens bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,9 +31,19 @@ run: setup bundle
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
-test: setup browser-deps lint
+# Strict for geodata/ and indicators/, check_untyped_defs for dashboard/ (settings in pyproject.toml).
+typecheck: setup
+	$(BIN)/mypy
+
+test: setup browser-deps lint typecheck
 	$(BIN)/pytest
+
+# Refresh the user guide's screenshots (docs/guide/*.png) after a visible change of the app; `make test` only
+# compares its own screens, taken in a temporary folder, with these.
+guide-screens: setup browser-deps
+	CTG_GUIDE_SCREENS=$(CURDIR)/docs/guide $(BIN)/pytest tests/dashboard/test_guide_screens.py -p no:cacheprovider
 
 bench: setup
 	$(BIN)/python -m bench.run

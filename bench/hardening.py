@@ -88,6 +88,7 @@ class MapClients:
             thread.join(timeout=130)
 
     def report(self) -> dict[str, Any]:
+        """Latency statistics per phase of the run, for the bench's JSON report."""
         return {
             "map_latency": {phase: _stats(values) for phase, values in self.samples.items()},
             "map_errors": dict(self.errors),

@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import RESULTS
+from bench.results import RESULTS
 
 
 def _record(name: str, **values: object) -> dict:

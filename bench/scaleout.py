@@ -50,6 +50,7 @@ from typing import Any
 
 from bench.load import PROCFILE, Workflow, _percentiles, free_port, local_command, request
 from bench.nginx import nginx, nginx_summary
+from bench.results import RESULTS
 
 THINK = {"meeting": (2.0, 8.0), "none": None}
 """Seconds between two actions of a user: a meeting (someone talks, then clicks) or none (closed loop)."""
@@ -482,7 +483,5 @@ def table(rows: list[dict]) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - convenience: print the table of the last recorded runs
-    from bench import RESULTS
-
     recorded = [json.loads(line) for line in RESULTS.read_text(encoding="utf-8").splitlines()]
     print(table([r for r in recorded if r.get("bench") == "scaleout"]))

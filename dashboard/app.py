@@ -77,7 +77,7 @@ def create_app(
         __name__,
         assets_folder=str(ASSETS),
         title="Carte des services aux familles",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None keeps the tab title (documented; typed str)
         suppress_callback_exceptions=False,
         serve_locally=True,
     )

@@ -12,6 +12,6 @@ from geodata.settings import Settings
 settings = Settings.from_env()
 server = create_app(settings).server
 if settings.proxies:
-    server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+    server.wsgi_app = ProxyFix(
         server.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies, x_host=settings.proxies
     )

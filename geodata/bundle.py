@@ -142,7 +142,7 @@ def check_numbers(layer_id: str, table: pd.DataFrame) -> None:
     Raises:
         BundleError: naming the layer, the column and the value.
     """
-    from geodata.caf_extracts import numeric_bounds
+    from geodata.caf.templates import numeric_bounds
 
     bounds = numeric_bounds(layer_id)
     for column in table.columns:

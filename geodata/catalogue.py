@@ -2,7 +2,7 @@
 
 The builder looks each source up in the data directory by ``file_patterns``, calls its importer, and copies the
 entry into the bundle manifest; the app's sources panel and every export read it from there. Entries are declared
-next to their importers (``geodata/importers/official_*.py``, ``geodata/caf_extracts.py``) and gathered here.
+next to their importers (``geodata/importers/official_*.py``, ``geodata/caf/importer.py``) and gathered here.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ FETCHABLE_SOURCES: tuple[Source, ...] = _fetchable()
 
 
 def all_sources() -> tuple[Source, ...]:
-    """Public sources, then the CAF extract templates (see :mod:`geodata.caf_extracts`)."""
-    from geodata.caf_extracts import CAF_SOURCES
+    """Public sources, then the CAF extract templates (see :mod:`geodata.caf`)."""
+    from geodata.caf.importer import CAF_SOURCES
 
     return PUBLIC_SOURCES + tuple(CAF_SOURCES)
 

@@ -50,7 +50,8 @@ class Source:
     def load_importer(self) -> Importer:
         """Resolve ``importer`` (``module:function``)."""
         module, _, name = self.importer.partition(":")
-        return getattr(importlib.import_module(module), name)
+        importer: Importer = getattr(importlib.import_module(module), name)
+        return importer
 
     def find(self, directory: Path) -> Path | None:
         """First file in ``directory`` matching one of ``file_patterns`` (sorted, so the choice is reproducible)."""

@@ -27,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geodata.caf_extracts import (
+from geodata.caf import (
     ACCUEILS,
     ALSH,
     CENTRES_SOCIAUX,
@@ -87,7 +87,7 @@ def _allocate(weights: np.ndarray, total: int) -> np.ndarray:
     rest = total - counts.sum()
     order = np.argsort(-(exact - counts), kind="stable")
     counts[order[:rest]] += 1
-    return counts
+    return np.asarray(counts)
 
 
 class _Placer:

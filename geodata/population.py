@@ -216,8 +216,14 @@ def read_population(path: Path) -> PopulationTable:
     members = []
     for epci in _load_json(epci_raw, epci_name):
         for member in epci.get("membres") or []:
-            members.append((str(member.get("code", "")), str(epci.get("code", "")), str(epci.get("nom", ""))))
-            members[-1] += (str(epci.get("type", "")),)
+            members.append(
+                (
+                    str(member.get("code", "")),
+                    str(epci.get("code", "")),
+                    str(epci.get("nom", "")),
+                    str(epci.get("type", "")),
+                )
+            )
     epci_frame = pd.DataFrame(members, columns=["code", "epci_code", "epci_nom", "epci_type"])
     epci_frame = epci_frame.drop_duplicates("code").set_index("code")
     warnings = []

@@ -9,6 +9,7 @@ sees when opening the file (header = 1 for CSV; the sheet row for Excel). Import
 
 from __future__ import annotations
 
+import _csv
 import csv
 import io
 import re
@@ -53,7 +54,7 @@ class ReadLimits:
     Why: a file is untrusted input (an upload, a file dropped in a folder). Without bounds, a 2,6 MB workbook
     declaring a million formatted empty rows, or a CSV of a gigabyte, keeps a worker busy for minutes and hundreds
     of megabytes. Defaults suit the public sources (national files are big); the CAF extracts use tighter ones
-    (:data:`geodata.caf_extracts.CAF_LIMITS`, documented in ``docs/caf_extracts.md``).
+    (:data:`geodata.caf.CAF_LIMITS`, documented in ``docs/caf_extracts.md``).
     """
 
     max_bytes: int | None = None
@@ -447,7 +448,7 @@ def _looks_cut(fields: list[str]) -> bool:
     return fields[-1] == ""
 
 
-def _iter_records(reader: csv._reader, file: str, skiprows: int = 0) -> Iterable[list[str]]:
+def _iter_records(reader: _csv.Reader, file: str, skiprows: int = 0) -> Iterable[list[str]]:
     while True:
         try:
             yield next(reader)
@@ -802,7 +803,7 @@ def check_codes(
     problems = []
     if unique:
         dup = codes.duplicated(keep="first")
-        for i in np.flatnonzero(dup.to_numpy()):
+        for i in np.flatnonzero(dup.to_numpy()).tolist():
             problems.append(Problem(file, f"code commune {codes.iloc[i]} en double", row=lines[i], column=column))
     for i, code in enumerate(codes.tolist()):
         if code not in known:

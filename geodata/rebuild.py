@@ -212,7 +212,8 @@ def rebuild_status(settings: Settings) -> dict[str, Any]:
         if (pid is None and not lock.exists()) or (pid is not None and not _pid_alive(pid)):
             status["state"] = FAILED
             status["lines"] = [*status.get("lines", []), "Reconstruction interrompue (processus arrêté)."]
-    return status
+    result: dict[str, Any] = status
+    return result
 
 
 def current_version(settings: Settings) -> str:

@@ -2,7 +2,7 @@
 
 Why three steps: an adviser's file is untrusted input arriving over HTTP. It is first written to a private staging
 directory (``<caf_dir>/.staging/<token>/``) under a safe name, then checked with the same validation as the build
-(:func:`geodata.caf_extracts.check_caf_file`), and only a clean, unchanged file is moved into ``caf_dir`` — the file
+(:func:`geodata.caf.check_caf_file`), and only a clean, unchanged file is moved into ``caf_dir`` — the file
 it replaces is kept in ``<caf_dir>/.archive/<horodatage>/`` so nothing is ever lost. The bundle itself is only
 rebuilt afterwards (:mod:`geodata.rebuild`).
 
@@ -32,7 +32,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from geodata.caf_extracts import CAF_LIMITS, CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
+from geodata.caf import CAF_LIMITS, CAF_SOURCES, TEMPLATES, Template, check_caf_file, detect_template
+from geodata.catalogue_types import Source
 from geodata.errors import DataError, Problem
 from geodata.filecheck import check_head
 from geodata.importers import ImportContext
@@ -125,7 +126,7 @@ def safe_name(filename: str) -> str:
     return f"{stem[:100]}.{suffix.lower()}"
 
 
-def _source_of(template: Template):
+def _source_of(template: Template) -> Source:
     return next(s for s in CAF_SOURCES if s.id == template.id)
 
 
@@ -157,7 +158,7 @@ def _check_content(name: str, content: bytes, suffix: str, limits: UploadLimits)
             raise _refuse(name, "ce fichier n'est pas un classeur Excel .xlsx", "enregistrez-le au format .xlsx ou CSV")
     else:
         # A web page saved instead of the extract (login or error page). HTML *inside* a cell is not refused:
-        # cells are kept as typed and escaped by the app (see geodata.caf_extracts).
+        # cells are kept as typed and escaped by the app (see geodata.caf).
         check_head(content, name or "fichier", html_hint=SAVE_AS_CSV)
         binary = b"\x00" in content[:65536] and utf16_codec(content) is None
         if binary or content.startswith(_ZIP_MAGIC):

@@ -55,7 +55,7 @@ def simplify_coverage(geoms: np.ndarray | gpd.GeoSeries, tolerance: float = SIMP
     if empty.any():
         # A tiny commune can collapse on the grid: keep its unsimplified, rounded shape rather than lose it.
         rounded[empty] = shapely.set_precision(arr[empty], PRECISION_DEG / 10)
-    return rounded
+    return np.asarray(rounded)
 
 
 def _remove_overlaps(geoms: np.ndarray) -> None:

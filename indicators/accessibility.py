@@ -93,7 +93,7 @@ def e2sfca(
     served = weighted_demand > 0
     ratio[served] = supply[served] / weighted_demand[served]
     contrib = w * np.where(served[j], ratio[j], 0.0)
-    access = np.bincount(k, weights=contrib, minlength=len(demand))
+    access = np.asarray(np.bincount(k, weights=contrib, minlength=len(demand)), dtype=float)
     return E2sfca(access, ratio, len(k))
 
 

@@ -78,7 +78,8 @@ class Indicators:
         """The result of ``level`` (one of :data:`LEVELS`)."""
         if level not in LEVELS:
             raise ValueError(f"niveau « {level} » inconnu (attendu : {', '.join(LEVELS)})")
-        return getattr(self, level)
+        result: IndicatorResult = getattr(self, level)
+        return result
 
     def provenance(self, indicator_id: str) -> list[InputSource]:
         """Per input layer: title, publisher, vintage, licence, synthetic, present (from the bundle manifest)."""

@@ -20,6 +20,7 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -49,14 +50,14 @@ def indicator_table(ind: Indicators, level: str) -> pd.DataFrame:
     result = ind.level(level)
     index = result.values.index
     names = ind.names.get(level, pd.Series(dtype=object)).reindex(index).fillna("")
-    data: dict[str, list] = {
+    data: dict[str, list[Any]] = {
         "Code": [neutralise(str(c)) for c in index],
         "Nom": [neutralise(str(n)) for n in names],
     }
     remarks: list[list[str]] = [[] for _ in index]
     for key, spec in REGISTRY.items():
         values, states, notes = result.values[key], result.states[key], result.notes[key]
-        column = []
+        column: list[str | float | None] = []
         for i, (v, s, n) in enumerate(zip(values, states, notes, strict=True)):
             if s == SECRET:
                 column.append("secret")

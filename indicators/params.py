@@ -86,7 +86,7 @@ class Params:
         """Catchment radius of the accessibility (km of estimated road distance): the last step's bound."""
         return self.paliers_km[-1][0]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (written beside exports)."""
         data: dict[str, Any] = asdict(self)
         return data

@@ -8,8 +8,7 @@ change, and what would the CAF pay ». The answer must be reproducible and hones
   « hypothèse à confirmer ») and from the barème of the bonus territoire; :attr:`Simulation.assumptions` lists every
   assumption in French next to the result.
 
-Number format (``to_text``): French, decimal comma, thousands separated by the narrow no-break space U+202F (same
-choice as ``dashboard/format.py``: « 1 234,5 » never wraps), « € » after a no-break space.
+The plain-text report the CLI prints is worded in :mod:`dashboard.cli.report`; this module only computes.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from geodata.numbers import format_euros, format_number
 from indicators.access import compute_access
 from indicators.accessibility import compute_accessibility
 from indicators.bonus import (
-    NOTE_A_CONFIRMER,
     STATUT_A_CONFIRMER,
     STATUT_APPLICABLE,
     STATUT_NON,
@@ -210,92 +208,6 @@ class Simulation:
     def fonctionnement_total(self) -> float:
         """PSU + bonus territoire per year (NaN when the bonus amount is unknown)."""
         return self.psu.total + self.bonus.total
-
-    def to_text(self) -> str:
-        """The plain-text report the CLI prints (same numbers as the object)."""
-        lines = [
-            f"Simulation : {self.places} place(s) de crèche PSU à {self.nom} ({self.commune}), année {self.annee}",
-        ]
-        if self.synthetic:
-            lines.append("DONNÉES FICTIVES : résultat de démonstration, à ne pas diffuser comme réel.")
-        lines += ["", f"Places en EAJE {self.unite} (avant → après)"]
-        for r in self.ratios:
-            if r.etat == VALUE:
-                lines.append(
-                    f"  {r.nom} ({_LEVEL[r.niveau]}) : {format_number(r.avant)} → {format_number(r.apres)}"
-                    f"  ({format_number(r.places_avant, 0)} → {format_number(r.places_apres, 0)} places)"
-                )
-            else:
-                lines.append(f"  {r.nom} ({_LEVEL[r.niveau]}) : non disponible ({r.note})")
-        lines += ["", "Taux de couverture global Caf (avant → après)"]
-        if not self.couverture:
-            lines.append("  non disponible (taux de couverture Caf absents du bundle)")
-        for c in self.couverture:
-            if c.etat == VALUE and c.apres == c.apres:
-                lines.append(
-                    f"  {c.nom} ({_LEVEL[c.niveau]}) : {format_number(c.avant)} % → {format_number(c.apres)} %"
-                )
-            elif c.etat == VALUE:
-                lines.append(f"  {c.nom} ({_LEVEL[c.niveau]}) : {format_number(c.avant)} % → non calculable ({c.note})")
-            else:
-                lines.append(f"  {c.nom} ({_LEVEL[c.niveau]}) : non disponible ({c.note})")
-        lines += [
-            "",
-            f"Sous-dotation : {self.sous_dotation_avant} → {self.sous_dotation_apres}",
-            f"  avant : {self.motif_avant}",
-            f"  après : {self.motif_apres}",
-        ]
-        for code, nom, before, after in self.autres_changements:
-            lines.append(f"  aussi : {nom} ({code}) {before} → {after}")
-        b = self.bonus
-        lines += ["", "Financement Caf estimé par an"]
-        if b.montant_place == b.montant_place:
-            per_place = f"{b.tranche}, {format_euros(b.montant_place)} par place"
-        else:
-            per_place = (
-                f"{b.tranche}, {format_euros(b.montant_min_place)} à {format_euros(b.montant_max_place)} par place"
-            )
-        if b.statut == STATUT_APPLICABLE:
-            lines.append(f"  Bonus territoire CTG : {format_euros(b.total)} ({per_place})")
-        elif b.statut == STATUT_NON:
-            lines.append(f"  Bonus territoire CTG : 0 € — {b.motif.split(' ; ')[0]}")
-        elif b.statut == STATUT_SI_CTG:
-            lines.append(
-                f"  Bonus territoire CTG : si une CTG est signée, {per_place}, soit {_range(b.total_min, b.total_max)}"
-            )
-        else:
-            lines.append(
-                f"  Bonus territoire CTG : {NOTE_A_CONFIRMER} — {per_place}, soit {_range(b.total_min, b.total_max)}"
-            )
-        lines.append(f"    motif : {b.motif}")
-        p = self.psu
-        lines.append(
-            f"  PSU (ordre de grandeur) : {format_euros(p.total)} ({format_euros(p.par_place)} par place, "
-            f"{format_number(p.heures, 0)} h × {format_number(p.psu_horaire, 2)} € net par heure)"
-        )
-        total = self.fonctionnement_total
-        if total == total:
-            lines.append(f"  Total fonctionnement : {format_euros(total)} par an")
-        else:
-            lines.append(f"  Total fonctionnement : {_range(p.total + b.total_min, p.total + b.total_max)} par an")
-        i = self.investissement
-        lines += [
-            "",
-            f"Aide à l'investissement ({i.dispositif}) : {_range(i.total_min, i.total_max)} "
-            f"({format_euros(i.min_place)} à {format_euros(i.max_place)} par place, dans la limite de "
-            f"{format_number(100 * i.part_max, 0)} % de la dépense subventionnable)",
-            "",
-            "Hypothèses :",
-        ]
-        lines += [f"  - {a}" for a in self.assumptions]
-        return "\n".join(lines)
-
-
-_LEVEL = {"commune": "commune", "epci": "EPCI", "departement": "département", "france": "France"}
-
-
-def _range(low: float, high: float) -> str:
-    return format_euros(low) if low == high else f"{format_euros(low)} à {format_euros(high)}"
 
 
 def _value(ind: Indicators, level: str, key: str, code: str) -> tuple[float, str, str]:

@@ -58,7 +58,10 @@ def compute_underserved(
     acc = eaje.access.to_dict() if eaje is not None else {}
     acc_ref = eaje.reference.to_dict() if eaje is not None else {}
     unit = ("places pour 1 000 hab." if eaje.proxy else "places pour 100 enfants") if eaje is not None else ""
-    levels, motifs, states, notes = [], [], [], []
+    levels: list[str | None] = []
+    motifs: list[str | None] = []
+    states: list[str] = []
+    notes: list[str] = []
     for code in index:
         hits, unknown = zone_hits(flags, code)
         low_pf = pf_state[code] == VALUE and pf[code] < params.pf_reference_eur_hab

@@ -41,7 +41,7 @@ POST = "/_dash-update-component"
 
 @pytest.fixture(scope="module")
 def server(bundle_66_demo_dir):
-    """gunicorn from the Procfile, 2 workers, access log with the worker pid (to see which worker answered)."""
+    """Gunicorn from the Procfile, 2 workers, access log with the worker pid (to see which worker answered)."""
     with load.gunicorn(bundle_66_demo_dir, 2, extra_env={"GUNICORN_CMD_ARGS": ACCESS_LOG}, timeout=60) as srv:
         yield srv
 

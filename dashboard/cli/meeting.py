@@ -28,6 +28,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> tuple[Bundle, Indicat
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     """Print the « N new places » simulation of one commune."""
+    from dashboard.cli.report import simulation_text
     from indicators.simulate import simulate
 
     loaded = _load(args, settings)
@@ -40,7 +41,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         say(f"Erreur : {exc}")
         return 1
-    say(sim.to_text())
+    say(simulation_text(sim))
     return 0
 
 

@@ -94,10 +94,12 @@ class Classification:
 
     @property
     def zmin(self) -> float:
+        """Lower end of the colour scale: class 0 sits in the middle of its band."""
         return -0.5
 
     @property
     def zmax(self) -> float:
+        """Upper end of the colour scale: the last class sits in the middle of its band."""
         return len(self.colors) - 0.5
 
     def counts(self, mask: np.ndarray | None = None) -> dict[int, int]:

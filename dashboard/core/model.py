@@ -349,9 +349,9 @@ def build_columns(
             continue
         if bool(getattr(meta, "carte", True)) != mapped:
             continue
-        if ind_id == "population" and year and dataclasses.is_dataclass(meta):
+        if ind_id == "population" and year and dataclasses.is_dataclass(meta) and not isinstance(meta, type):
             # The legend, the picker and the card name the population's year (« Population municipale 2023 »).
-            meta = dataclasses.replace(meta, label=f"{meta.label} ({year})")
+            meta = dataclasses.replace(meta, label=f"{getattr(meta, 'label', '')} ({year})")
         category = getattr(meta, "kind", "numeric") == "category"
         values = _aligned(result.values, codes, ind_id, "" if category else float("nan"))
         states = [str(s) for s in _aligned(result.states, codes, ind_id, "nd")]

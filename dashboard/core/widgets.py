@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import html
 from dash.development.base_component import Component
+
+
+def aria(**values: str) -> dict[str, Any]:
+    """``aria-*`` attributes for a component (``**aria(live="polite")``): Dash takes them only as keywords with a
+    dash, which Python cannot write directly and which the components' signatures do not declare."""
+    return {f"aria-{name}": value for name, value in values.items()}
 
 
 def make_nav() -> html.Nav:
@@ -11,12 +19,16 @@ def make_nav() -> html.Nav:
     return html.Nav(
         [html.A("Carte", href="/"), html.A("Données", href="/donnees"), html.A("Aide", href="/aide")],
         className="page-nav",
-        **{"aria-label": "Pages"},
+        **aria(label="Pages"),
     )
 
 
 def upload_guard(upload: Component, max_bytes: int, too_large: str, message_id: str) -> html.Div:
     """``upload`` wrapped so that a file over ``max_bytes`` (which ``dcc.Upload`` drops without a sign) gets
     ``too_large`` — the server's own message — in the element ``message_id`` (``assets/upload-limits.js``)."""
-    attributes = {"data-max-bytes": str(max_bytes), "data-too-large": too_large, "data-message-id": message_id}
+    attributes: dict[str, Any] = {
+        "data-max-bytes": str(max_bytes),
+        "data-too-large": too_large,
+        "data-message-id": message_id,
+    }
     return html.Div(upload, className="upload-guard", **attributes)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, ctx, no_update
+from dash import ALL, Input, NoUpdate, Output, State, callback, ctx, no_update
 from dash.development.base_component import Component
 
 from dashboard.core import ids
@@ -162,7 +162,9 @@ def restore_version(settings: Settings, name: object) -> str:
     State(ids.DONNEES_UPLOAD, "filename"),
     prevent_initial_call=True,
 )
-def on_upload(contents: list[str] | None, filenames: list[str] | None) -> tuple[Any, Component, bool, str]:
+def on_upload(
+    contents: list[str] | None, filenames: list[str] | None
+) -> tuple[Any, Component | NoUpdate, bool | NoUpdate, str | NoUpdate]:
     """Each drop starts a new batch: staged, validated, reported; confirm enabled only without blocking error."""
     if not contents:
         return no_update, no_update, no_update, no_update
@@ -183,7 +185,7 @@ def on_upload(contents: list[str] | None, filenames: list[str] | None) -> tuple[
     State(ids.DONNEES_TOKEN, "data"),
     prevent_initial_call=True,
 )
-def on_confirm(n_clicks: int, token: str | None) -> tuple[str, bool, Any, bool]:
+def on_confirm(n_clicks: int, token: str | None) -> tuple[str | NoUpdate, bool | NoUpdate, Any, bool | NoUpdate]:
     """Commit the batch and launch the rebuild; polling starts when it is running."""
     if not n_clicks:
         return no_update, no_update, no_update, no_update
@@ -216,7 +218,7 @@ def refresh_status(hidden: bool, _n: int, _restored: Any) -> tuple[Any, ...]:
     Input({"type": RESTORE_TYPE, "version": ALL}, "submit_n_clicks"),
     prevent_initial_call=True,
 )
-def on_restore(clicks: list[int | None]) -> str:
+def on_restore(clicks: list[int | None]) -> str | NoUpdate:
     """Restore the version whose « Restaurer » was confirmed."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks or []):

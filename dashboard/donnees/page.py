@@ -25,9 +25,9 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboard.core import ids
-from dashboard.core.widgets import make_nav, upload_guard
+from dashboard.core.widgets import aria, make_nav, upload_guard
 from dashboard.web.pages import safe_file, send_static
-from geodata.caf_extracts import TEMPLATES
+from geodata.caf import TEMPLATES
 from geodata.errors import Problem
 from geodata.manifest import Manifest
 from geodata.numbers import format_count
@@ -271,7 +271,7 @@ def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = 
                 ),
                 html.P(id=ids.DONNEES_TOO_LARGE, className="error", role="alert"),
                 html.P(limits_text(limits), id=ids.DONNEES_LIMITS, className="hint"),
-                html.Div(make_report([], []), id=ids.DONNEES_REPORT, **{"aria-live": "polite"}),
+                html.Div(make_report([], []), id=ids.DONNEES_REPORT, **aria(live="polite")),
             ),
             _section(
                 "3. Confirmer et reconstruire",
@@ -283,7 +283,7 @@ def make_donnees_page(limits: UploadLimits | None = None, templates_dir: Path = 
                     disabled=True,
                 ),
                 html.P(id=ids.DONNEES_MESSAGE, role="status"),
-                html.Div(id=ids.DONNEES_PROGRESS, **{"aria-live": "polite"}),
+                html.Div(id=ids.DONNEES_PROGRESS, **aria(live="polite")),
             ),
             _section(
                 "4. Versions du bundle",

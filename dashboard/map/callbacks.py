@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, Patch, State, callback, ctx, dcc, no_update
+from dash import Input, NoUpdate, Output, Patch, State, callback, ctx, dcc, no_update
 
 from dashboard.core import ids
 from dashboard.core.format import parse_breaks
@@ -132,7 +132,7 @@ def classes_patch(model: DashboardModel, indicator: str, method: str, k: int, br
     Input(ids.BREAKS_INPUT, "value"),
     prevent_initial_call=True,
 )
-def update_map_classes(indicator: str, method: str, k: int, breaks: str) -> Patch:
+def update_map_classes(indicator: str, method: str, k: int, breaks: str) -> Patch | NoUpdate:
     """Recolour the map for the chosen indicator and classification."""
     model = current_model()
     if indicator not in model.columns:
@@ -161,7 +161,9 @@ def update_class_controls(indicator: str) -> bool:
     Input(ids.EPCI_DROPDOWN, "value"),
     prevent_initial_call=True,
 )
-def update_legend(indicator: str, method: str, k: int, breaks: str, epci: str) -> tuple[Any, str, str]:
+def update_legend(
+    indicator: str, method: str, k: int, breaks: str, epci: str
+) -> tuple[Any, str | NoUpdate, str | NoUpdate]:
     """Legend (counts in the current selection), definition of the indicator, error of the manual breaks."""
     model = current_model()
     if indicator not in model.columns:

@@ -12,6 +12,7 @@ import numpy as np
 from dash import dcc, html
 
 from dashboard.core.model import DashboardModel
+from dashboard.core.widgets import aria
 from dashboard.map.figures import build_comparison_figure
 from geodata.numbers import format_number, format_value
 
@@ -130,7 +131,7 @@ def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.
                 cells.append(html.Td(format_value(number, state, meta.decimals, meta.unit)))
         if france:
             text, note = france.get(ind_id, ("", ""))
-            cells.append(html.Td(text, title=note) if text else html.Td("", **{"aria-label": "pas de référence"}))
+            cells.append(html.Td(text, title=note) if text else html.Td("", **aria(label="pas de référence")))
         rows.append(html.Tr(cells, className="current" if ind_id == indicator else None))
     for ind_id, texts in model.texts.items():
         if texts[i] and ind_id not in {"bonus_resume", "bonus_motif"}:

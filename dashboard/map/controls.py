@@ -45,8 +45,9 @@ def commune_options(model: DashboardModel, search: str = "", selected: str = "",
             if len(wanted) >= 2 and (code.startswith(wanted) or wanted in _fold(name))
         ][:limit]
         keep = {code for code, _ in matches}
-        if selected and selected not in keep and model.index_of(selected) is not None:
-            matches.insert(0, (selected, model.names[model.index_of(selected)]))
+        chosen = model.index_of(selected) if selected and selected not in keep else None
+        if chosen is not None:
+            matches.insert(0, (selected, model.names[chosen]))
         pairs = matches
     return [{"label": f"{name} ({code})", "value": code, "search": f"{name} {code}"} for code, name in pairs]
 

@@ -8,7 +8,7 @@ from dashboard.core import ids
 from dashboard.core.classify import Classification
 from dashboard.core.model import DashboardModel
 from dashboard.core.state import ViewState
-from dashboard.core.widgets import make_nav
+from dashboard.core.widgets import aria, make_nav
 from dashboard.map.card import make_commune_card, make_point_details
 from dashboard.map.controls import make_controls
 from dashboard.map.figures import build_map_figure
@@ -21,7 +21,7 @@ from dashboard.meeting.layout import make_meeting_toolbar, make_presentation_bar
 
 SYNTHETIC_TEXT = "Données fictives"
 
-MAP_CONFIG = {
+MAP_CONFIG: dcc.Graph.Config = {
     "locale": "fr",  # assets/plotly-locale-fr.js, served by the app
     "displaylogo": False,
     "scrollZoom": True,
@@ -100,13 +100,13 @@ def build_layout(model: DashboardModel, state: ViewState, classes: Classificatio
                                 make_commune_card(model, state.commune, state.indicator),
                                 id=ids.COMMUNE_CARD,
                                 className="panel",
-                                **{"aria-live": "polite"},
+                                **aria(live="polite"),
                             ),
                             html.Div(
                                 make_point_details(model, "", -1),
                                 id=ids.DETAILS_PANEL,
                                 className="panel",
-                                **{"aria-live": "polite"},
+                                **aria(live="polite"),
                             ),
                         ],
                         className="side",

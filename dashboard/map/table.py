@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dash import dash_table
+from dash.dash_table.DataTable import DataTable
 from dash.dash_table.Format import Format, Group, Scheme
 
 from dashboard.core import ids
@@ -29,7 +29,7 @@ def table_columns(model: DashboardModel, indicator: str) -> list[dict[str, Any]]
     """DataTable columns; numbers stay numbers (sortable) and are shown with French separators."""
     meta = model.columns[indicator].meta
     number = {"type": "numeric", "format": french_format(meta.decimals)}
-    columns = [
+    columns: list[dict[str, Any]] = [
         {"name": "Code", "id": "code"},
         {"name": "Commune", "id": "nom"},
         {"name": "EPCI", "id": "epci"},
@@ -80,12 +80,12 @@ def table_rows(model: DashboardModel, indicator: str, epci: str) -> list[dict[st
     return rows
 
 
-def make_table(model: DashboardModel, indicator: str, epci: str) -> dash_table.DataTable:
+def make_table(model: DashboardModel, indicator: str, epci: str) -> DataTable:
     """Sortable table of the selection."""
-    return dash_table.DataTable(
+    return DataTable(
         id=ids.TABLE,
-        columns=table_columns(model, indicator),
-        data=table_rows(model, indicator, epci),
+        columns=table_columns(model, indicator),  # type: ignore[arg-type]  # typed as TypedDicts; plain dicts here
+        data=table_rows(model, indicator, epci),  # type: ignore[arg-type]
         sort_action="native",
         page_size=20,
         style_table={"overflowX": "auto"},

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import dash_table, dcc, html
+from dash import dcc, html
+from dash.dash_table.DataTable import DataTable
 
 from dashboard.core import ids
 from dashboard.core.model import DashboardModel
@@ -19,7 +20,7 @@ def target_columns(model: DashboardModel) -> list[dict[str, Any]]:
     unit = rows.unit if rows is not None else ""
     one = {"type": "numeric", "format": french_format(1)}
     whole = {"type": "numeric", "format": french_format(0)}
-    columns = [
+    columns: list[dict[str, Any]] = [
         {"name": "Rang", "id": "rang", **whole},
         {"name": "Commune", "id": "commune"},
         {"name": "EPCI", "id": "epci"},
@@ -65,7 +66,6 @@ def targets_summary(model: DashboardModel, count: int, epci: str) -> str:
 
 def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
     """The « communes à cibler » section of the map page: filters, ranked table, CSV export."""
-
     rows = model.targets
     available = rows is not None and not rows.reason
     levels = list(rows.default_levels) if rows is not None else ["P1", "P2"]
@@ -115,10 +115,10 @@ def make_targets_section(model: DashboardModel, epci: str) -> html.Section:
         className="targets-filters",
         hidden=not available,
     )
-    table = dash_table.DataTable(
+    table = DataTable(
         id=ids.TARGETS_TABLE,
-        columns=target_columns(model),
-        data=data,
+        columns=target_columns(model),  # type: ignore[arg-type]  # typed as TypedDicts; plain dicts here
+        data=data,  # type: ignore[arg-type]
         sort_action="native",
         page_size=15,
         style_table={"overflowX": "auto"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboard.core import ids
-from dashboard.core.widgets import upload_guard
+from dashboard.core.widgets import aria, upload_guard
 from dashboard.exports.view import export_href
 from dashboard.meeting.sequence import MAX_FILE_BYTES, TOO_LARGE
 
@@ -57,7 +57,7 @@ def make_presentation_bar() -> html.Div:
     """Stop counter, stop title and navigation, shown in presentation mode only (CSS)."""
     return html.Div(
         [
-            html.Span(id=ids.PRESENTATION_COUNTER, className="presentation-counter", **{"aria-live": "polite"}),
+            html.Span(id=ids.PRESENTATION_COUNTER, className="presentation-counter", **aria(live="polite")),
             html.H2(id=ids.PRESENTATION_TITLE, className="presentation-title"),
             html.Div(
                 [

@@ -127,6 +127,7 @@ def _stop_from_dict(raw: Any, number: int, model: DashboardModel, problems: list
     indicator = raw.get("indicateur")
     if not isinstance(indicator, str) or indicator not in model.columns:
         problems.append(f"{where} : indicateur inconnu « {indicator} »")
+        indicator = ""
     method = raw.get("classes", "quantiles")
     if method not in METHODS:
         problems.append(f"{where} : classification inconnue « {method} » (possibles : {', '.join(METHODS)})")

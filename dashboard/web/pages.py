@@ -94,6 +94,7 @@ def safe_file(name: str, directory: Path, pattern: re.Pattern[str]) -> Path | No
 
 
 def send_static(path: Path | None, as_attachment: bool) -> flask.Response:
+    """``path`` served by Flask, or a 404 when the page has no such file."""
     if path is None:
         flask.abort(404)
     response = flask.send_file(path, as_attachment=as_attachment, download_name=path.name, max_age=3600)

@@ -63,4 +63,6 @@ class LayerResult:
 class Importer(Protocol):
     """Signature shared by every importer."""
 
-    def __call__(self, path: Path, ctx: ImportContext) -> LayerResult: ...
+    def __call__(self, path: Path, ctx: ImportContext) -> LayerResult:
+        """The layer read from ``path`` for the territory of ``ctx``."""
+        ...

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -287,7 +288,7 @@ class GeoJsonFeatures:
 _FEATURE = re.compile(r'"type"\s*:\s*"Feature"')
 
 
-def _declared_crs(obj: dict, file: str) -> str:
+def _declared_crs(obj: dict[str, Any], file: str) -> str:
     crs = obj.get("crs")
     if not crs:
         return WGS84  # RFC 7946: GeoJSON is WGS84 unless it says otherwise
@@ -371,7 +372,7 @@ def read_geojson(path: Path, *, required: Sequence[str], kind: str) -> GeoJsonFe
     props[LINE] = [r if r is not None else i + 1 for i, r in enumerate(rows)]
     out = GeoJsonFeatures(table=gpd.GeoDataFrame(props), rows=rows, file=file)
 
-    geoms: list[object] = []
+    geoms: list[Any] = []
     problems: list[Problem] = []
     for i, feature in enumerate(features):
         try:

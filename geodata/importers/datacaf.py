@@ -250,9 +250,10 @@ def import_caf_allocataires(path: Path, ctx: ImportContext) -> LayerResult:
     )
     code_col = next((c for c in ("numcomdo", "numcom") if c in df.columns), None)
     date_col = next((c for c in ("dtreffre", "annee") if c in df.columns), None)
-    for name, found in (("numcomdo", code_col), ("dtreffre", date_col)):
-        if found is None:
-            raise DataError.at(file, "colonne obligatoire absente", row=1, column=name)
+    if code_col is None:
+        raise DataError.at(file, "colonne obligatoire absente", row=1, column="numcomdo")
+    if date_col is None:
+        raise DataError.at(file, "colonne obligatoire absente", row=1, column="dtreffre")
     resolved = {}
     for out, names in ALLOCATAIRES_MEASURES.items():
         actual = next((n for n in names if n in df.columns), None)

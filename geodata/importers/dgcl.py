@@ -96,6 +96,6 @@ def _optional_count(df: pd.DataFrame, names: tuple[str, ...], file: str, notes: 
     for name in names:
         if name in df.columns:
             values, _ = to_number(df, name, file, minimum=0)
-            return values.to_numpy()
+            return np.asarray(values.to_numpy())
     notes.append(f"colonne « {normalise_name(names[0])} » absente : valeurs non disponibles")
     return np.full(len(df), np.nan)

@@ -1,9 +1,9 @@
-"""INSEE « Évolution et structure de la population » by commune (``base-cc-evol-struct-pop-20YY``) → ``pop_age``.
+r"""INSEE « Évolution et structure de la population » by commune (``base-cc-evol-struct-pop-20YY``) → ``pop_age``.
 
 The file (``;`` separated, one row per commune of France, about 100 columns) names its columns after the census
 year: ``P22_POP``, ``P22_POP0002`` (0–2 years), ``P22_POP0305``, ``P22_POP0610``, ``P22_POP1117``… Counts are
 weighted estimates, so they are decimals written with a dot. The year is read from the column prefix (any
-``P\\d\\d_``), not from the file name, because renamed downloads are common.
+``P\d\d_``), not from the file name, because renamed downloads are common.
 
 Columns of the layer: ``code_commune``, ``annee`` (int), ``pop``, ``pop_0002``, ``pop_0305``, ``pop_0610``,
 ``pop_1117`` (float, each with ``_etat``).

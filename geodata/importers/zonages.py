@@ -47,11 +47,13 @@ _ZRR_CODE = re.compile(r"^\s*(NC|C|P|A)(?:\s*-\s*|\s{2,}|\s*$)")
 
 def _zrr_sheet(path: Path) -> str | int:
     # The workbook holds a metadata sheet and one « Classement ZRR (COG yyyy) » sheet per COG: take the newest.
-    names = pd.ExcelFile(path).sheet_names
+    with pd.ExcelFile(path) as book:
+        names = book.sheet_names
     candidates = [n for n in names if "classement" in normalise_name(n) or "zrr" in normalise_name(n)]
     if not candidates:
         return 0
-    return max(candidates, key=lambda n: max((int(y) for y in re.findall(r"\d{4}", n)), default=0))
+    newest: str = max(candidates, key=lambda n: max((int(y) for y in re.findall(r"\d{4}", n)), default=0))
+    return newest
 
 
 def _zrr_codes(df: pd.DataFrame, column: str, allowed: tuple[str, ...], file: str) -> tuple[list[str], list[Problem]]:

@@ -41,7 +41,8 @@ def test_geometry_route_is_cached_for_a_year_and_hash_checked(app, model):
 def test_stylesheet_is_served_from_the_root_assets(app):
     client = app.server.test_client()
     client.get("/")
-    assert client.get("/assets/style.css").status_code == 200
+    with client.get("/assets/style.css") as response:  # closed: a static file's response holds the file open
+        assert response.status_code == 200
 
 
 def _find(node, component_id):

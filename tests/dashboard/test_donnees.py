@@ -251,9 +251,9 @@ def test_routes_with_auth_off(app):
     client = app.server.test_client()
     for path in ("/", "/donnees", "/aide"):
         assert client.get(path).status_code == 200
-    template = client.get("/modeles/caf_eaje.csv")
-    assert template.status_code == 200 and template.data.startswith("\ufeffIdentifiant;Nom".encode())
-    assert "attachment" in template.headers["Content-Disposition"]
+    with client.get("/modeles/caf_eaje.csv") as template:  # closed: a file's response holds it open
+        assert template.status_code == 200 and template.data.startswith("\ufeffIdentifiant;Nom".encode())
+        assert "attachment" in template.headers["Content-Disposition"]
     for bad in ("/modeles/pyproject.toml", "/modeles/caf_eaje.py", "/aide/images/absente.png"):
         assert client.get(bad).status_code == 404
     for traversal in ("/modeles/..%2F..%2Fpyproject.toml", "/aide/images/..%2F..%2Fpyproject.toml"):
@@ -333,6 +333,7 @@ def test_auth_on_protects_donnees_page_and_callbacks(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 def test_guide_is_rendered_only_when_the_aide_page_is_opened():

@@ -2,11 +2,15 @@
 
 Window 1400×900; each PNG is rewritten as a 252-colour palette PNG (pixels read with ``convert FILE.png ppm:-``; PIL is
 not a dependency; without ``convert`` the plain screenshot is kept), and must stay under 250 KB.
-Run again after a visible change of the app to refresh the guide.
+
+A test run never writes tracked files: the screens go to ``tmp_path`` and are compared with the guide's (same size).
+``make guide-screens`` refreshes the guide after a visible change of the app: it sets :data:`OUT_ENV` to
+``docs/guide``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -25,6 +29,8 @@ from tests.dashboard.test_donnees import page_settings  # noqa: F401 (fixture)
 pytestmark = pytest.mark.browser
 
 MAX_BYTES = 250 * 1024
+OUT_ENV = "CTG_GUIDE_SCREENS"
+"""Directory the screens are written to (``make guide-screens``); unset, a temporary one."""
 MAP_GRAPH = f"#{ids.MAP} .js-plotly-plot"
 
 
@@ -59,10 +65,18 @@ def _ppm_pixels(ppm: bytes) -> np.ndarray:
     return np.frombuffer(parts[4][: width * height * 3], np.uint8).reshape(height, width, 3)
 
 
-def save(dash_duo, name: str) -> Path:
-    """Screenshot of the window as ``docs/guide/<name>.png``, palette-reduced, checked under 250 KB."""
-    GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
-    path = GUIDE_IMAGES / f"{name}.png"
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, read from its IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def save(dash_duo, out: Path, name: str) -> Path:
+    """Screenshot of the window as ``<out>/<name>.png``, palette-reduced, checked under 250 KB and, when ``out`` is not
+    the guide's folder, of the size of the guide's screen of the same name."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.png"
     dash_duo.driver.save_screenshot(str(path))
     convert = shutil.which("convert")  # ImageMagick, or the stand-in that only does « FILE.png ppm:- »
     if convert:
@@ -73,6 +87,9 @@ def save(dash_duo, name: str) -> Path:
                 path.write_bytes(reduced)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size < MAX_BYTES, f"{path.name}: {path.stat().st_size} octets"
+    tracked = GUIDE_IMAGES / path.name
+    if path.resolve() != tracked.resolve():
+        assert png_size(path.read_bytes()) == png_size(tracked.read_bytes()), f"{name} : taille différente du guide"
     return path
 
 
@@ -82,6 +99,7 @@ def _wait_map(dash_duo) -> None:
 
 
 def test_guide_screens(dash_duo, app, page_settings, tmp_path):  # noqa: F811
+    out = Path(os.environ[OUT_ENV]).resolve() if os.environ.get(OUT_ENV) else tmp_path / "guide"
     dash_duo.driver.set_window_size(1400, 900)
     dash_duo.start_server(app)
     _wait_map(dash_duo)
@@ -92,21 +110,21 @@ def test_guide_screens(dash_duo, app, page_settings, tmp_path):  # noqa: F811
     dash_duo.driver.get(dash_duo.server_url + "/?indicateur=population")
     _wait_map(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.LEGEND}", "Population municipale", timeout=10)
-    save(dash_duo, "carte")
+    save(dash_duo, out, "carte")
 
     # 2. The under-served layer (P1/P2/P3) with a commune chosen: legend and commune card.
     dash_duo.driver.get(dash_duo.server_url + "/?indicateur=sous_dotation&commune=66136")
     _wait_map(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.LEGEND}", "P3 vigilance", timeout=10)
     dash_duo.wait_for_contains_text(f"#{ids.COMMUNE_CARD}", "Perpignan", timeout=10)
-    save(dash_duo, "sous_dotation")
+    save(dash_duo, out, "sous_dotation")
 
     # 3. Presentation mode (projector): the bar with the stop counter is shown.
     dash_duo.driver.get(dash_duo.server_url + "/?indicateur=sous_dotation&presentation=1")
     _wait_map(dash_duo)
     dash_duo.wait_for_element(f"#{ids.PRESENTATION_BAR}", timeout=10)
     assert dash_duo.find_element(f"#{ids.PRESENTATION_BAR}").is_displayed()
-    save(dash_duo, "presentation")
+    save(dash_duo, out, "presentation")
 
     # 4. The « Données » page after a faulty upload: the report names line and column, confirm stays disabled.
     dash_duo.driver.get(dash_duo.server_url + "/donnees")
@@ -118,7 +136,7 @@ def test_guide_screens(dash_duo, app, page_settings, tmp_path):  # noqa: F811
     assert headers == ["Fichier", "Ligne", "Colonne", "Gravité", "Problème", "Suggestion"]
     assert dash_duo.find_element(f"#{ids.DONNEES_CONFIRM}").get_attribute("disabled") == "true"
     dash_duo.driver.execute_script(f"document.getElementById('{ids.DONNEES_REPORT}').scrollIntoView()")
-    save(dash_duo, "donnees")
+    save(dash_duo, out, "donnees")
 
     # 5. The guide itself, with its first image served by the app.
     dash_duo.driver.get(dash_duo.server_url + "/aide")

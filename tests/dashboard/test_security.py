@@ -26,6 +26,7 @@ def test_every_response_carries_the_security_headers(app):
     client = app.server.test_client()
     for path in ("/", "/_dash-layout", "/assets/style.css", "/inconnue"):
         response = client.get(path)
+        response.close()  # a static file's response holds the file open until closed
         assert response.headers["X-Content-Type-Options"] == "nosniff", path
         assert response.headers["Referrer-Policy"] == "no-referrer", path
         assert response.headers["X-Frame-Options"] == "DENY", path
@@ -73,9 +74,9 @@ def test_the_map_toolbar_uploads_nothing_and_speaks_french(app):
     assert '"locale": "fr"' in layout.replace('":"', '": "') and ids.MAP in layout
     client = app.server.test_client()
     client.get("/")
-    locale = client.get("/assets/plotly-locale-fr.js")
-    assert locale.status_code == 200
-    text = locale.get_data(as_text=True)
+    with client.get("/assets/plotly-locale-fr.js") as locale:
+        assert locale.status_code == 200
+        text = locale.get_data(as_text=True)
     # Every button left on the map toolbar has its French title.
     for english in ("Pan", "Box Select", "Lasso Select", "Zoom in", "Zoom out", "Reset view"):
         assert f'"{english}":' in text

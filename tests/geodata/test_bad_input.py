@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from geodata.crs import LAMBERT93
 from geodata.errors import DataError
 from geodata.importers.chiffres_cles import import_chiffres_cles
 from geodata.importers.dila import import_dila_annuaire
@@ -331,7 +332,7 @@ def test_invalid_polygon_is_repaired_and_counted(tmp_path, import_ctx_66):
     path = qpv2015_geojson(tmp_path, [square(2.895, 42.70), bowtie])
     result = import_qpv2015(path, import_ctx_66)
     assert result.table.geometry.is_valid.all()
-    assert result.table.geometry.area.gt(0).all()
+    assert result.table.geometry.to_crs(LAMBERT93).area.gt(0).all()  # areas in metres, not square degrees
     assert "1 géométrie(s) invalide(s) corrigée(s) (make_valid)" in result.notes
 
 

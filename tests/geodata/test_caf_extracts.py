@@ -7,12 +7,13 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from geodata import caf_extracts as caf
+from geodata import caf
 from geodata.errors import DataError, Problem
 from geodata.importers import ImportContext
 from geodata.numbers import parse_number
@@ -114,7 +115,7 @@ def test_ctg_example_dates_names_and_cofinancer(ctx66: ImportContext) -> None:
     # Empty name is taken from the commune base; empty cofinanceur defaults to the level of the line.
     assert table["nom"].iloc[1] == "Communauté de communes Sud-Roussillon"
     assert table["cofinanceur"].tolist() == ["epci", "epci", "commune", "epci"]
-    assert not isinstance(table, caf.gpd.GeoDataFrame)
+    assert not isinstance(table, gpd.GeoDataFrame)
 
 
 def test_blank_templates_match_the_specification() -> None:
@@ -361,7 +362,7 @@ def test_catalogue_entries() -> None:
     for source in caf.CAF_SOURCES:
         assert source.kind == "caf"
         assert source.publisher == "Caf des Pyrénées-Orientales (extrait interne)"
-        assert source.importer == f"geodata.caf_extracts:import_{source.id}"
+        assert source.importer == f"geodata.caf.importer:import_{source.id}"
         assert callable(source.load_importer())
         assert "docs/caf_extracts.md" in source.howto
         assert f"docs/templates/{source.id}.xlsx" in source.howto
@@ -416,7 +417,7 @@ def test_every_numeric_and_date_column_has_bounds_and_the_guide_lists_them() -> 
                     assert plausible is None or column.bounds.low <= plausible <= column.bounds.high
     guide = (PROJECT_ROOT / "docs" / "caf_extracts.md").read_text(encoding="utf-8")
     assert caf.bounds_markdown() in guide, (
-        "régénérez le tableau : python -c 'from geodata.caf_extracts import *; print(bounds_markdown())'"
+        "régénérez le tableau : python -c 'from geodata.caf import *; print(bounds_markdown())'"
     )
     assert caf.limits_markdown() in guide
     assert "| `caf_eaje` | Places | nombre entier | 0 à 1\u202f000 | 1 à 150" in guide

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from geodata import caf_extracts as caf
+from geodata import caf
 from geodata.demo import write_demo_extract
 from geodata.importers import ImportContext, LayerResult
 

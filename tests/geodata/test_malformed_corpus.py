@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from geodata import caf_extracts as caf
+from geodata import caf
 from geodata.build import build_bundle
 from geodata.bundle import load_bundle
 from geodata.errors import DataError, Problem

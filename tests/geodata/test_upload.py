@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from geodata import caf_extracts as caf
+from geodata import caf
 from geodata.demo import write_demo_extract
 from geodata.errors import DataError
 from geodata.importers import ImportContext

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 
+from dashboard.cli.report import simulation_text
 from geodata.numbers import format_euros as fr_euros
 from geodata.numbers import format_number as fr_number
 from indicators.compute import compute_indicators
@@ -75,7 +76,7 @@ def test_qpv_commune_perpignan_by_hand(demo, sp):
     (cov,) = sim.couverture
     rate = float(bundle.layer("caf_demande").set_index("code_commune").at[PERPIGNAN, "taux_couverture"])
     assert (cov.avant, cov.apres) == (pytest.approx(rate), pytest.approx(rate + 100 * n / kids))
-    text = sim.to_text()
+    text = simulation_text(sim)
     assert "DONNÉES FICTIVES" in text
     assert fr_euros(n * 3600.0) in text
     assert fr_euros(round(n * _psu_per_place(sp))) in text
@@ -106,7 +107,7 @@ def test_applicable_bonus_is_counted_in_total(demo, sp):
     assert sim.bonus.statut == "applicable"
     assert sim.bonus.total == n * 3600.0
     assert sim.fonctionnement_total == pytest.approx(n * 3600.0 + n * _psu_per_place(sp))
-    assert "43\u202f200\u00a0€" in sim.to_text()
+    assert "43\u202f200\u00a0€" in simulation_text(sim)
 
 
 def test_zero_places_changes_nothing(demo):
