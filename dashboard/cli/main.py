@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard.cli.common import load_bundle_or_say, say
+from dashboard.cli.common import EXPORT_HELP, load_bundle_or_say, say
 from dashboard.cli.meeting import register as register_meeting_commands
 from geodata.settings import Settings
 
@@ -108,7 +108,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_indicators(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the full indicator table of one level to CSV (with the parameters and barème used)."""
+    """Write the full indicator table of one level (CSV or XLSX, sources at the top; parameters beside it)."""
     from indicators.compute import compute_indicators
     from indicators.export import write_indicator_csv
 
@@ -116,7 +116,7 @@ def cmd_export_indicators(args: argparse.Namespace, settings: Settings) -> int:
     if bundle is None:
         return 2
     indicators = compute_indicators(bundle)
-    write_indicator_csv(indicators, args.level, Path(args.out))
+    write_indicator_csv(indicators, args.level, Path(args.out), excel=args.excel)
     say(f"écrit : {args.out}" + ("  [DONNÉES FICTIVES]" if indicators.synthetic else ""))
     return 0
 
@@ -170,10 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     export = sub.add_parser("export", help="exporter").add_subparsers(dest="export_command", required=True)
-    ind = export.add_parser("indicators", help="table des indicateurs (CSV)")
+    ind = export.add_parser(
+        "indicators",
+        help="table des indicateurs (CSV ou XLSX)",
+        description=EXPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ind.add_argument("--level", choices=["commune", "epci"], default="commune")
     ind.add_argument("--bundle")
-    ind.add_argument("--out", required=True)
+    ind.add_argument("--out", required=True, help="fichier à écrire : .csv, ou .xlsx pour un classeur")
+    ind.add_argument("--excel", action="store_true", help="CSV pour Excel : « ; », virgule décimale, UTF-8 avec BOM")
     ind.set_defaults(func=cmd_export_indicators)
     register_meeting_commands(sub)
     return parser

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard.cli.common import load_bundle_or_say, say
+from dashboard.cli.common import EXPORT_HELP, load_bundle_or_say, say
 from geodata.settings import Settings
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def cmd_export_fiche(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_cibles(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the ranked « communes à cibler » (CSV for French spreadsheets, with its parameters beside it)."""
+    """Write the ranked « communes à cibler » (CSV for French spreadsheets or XLSX, parameters beside it)."""
     from dataclasses import replace
 
     from indicators.targets import TargetFilter, compute_targets, write_targets_csv
@@ -145,9 +145,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fiche.set_defaults(func=cmd_export_fiche)
 
     cibles = _export_group(subparsers).add_parser(
-        "cibles", help="communes à cibler (CSV classé, filtres des paramètres)"
+        "cibles",
+        help="communes à cibler (CSV ou XLSX classé, filtres des paramètres)",
+        description=EXPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cibles.add_argument("--out", required=True, help="fichier CSV à écrire (séparateur « ; », virgule décimale)")
+    cibles.add_argument(
+        "--out", required=True, help="fichier à écrire : .csv (« ; », virgule décimale) ou .xlsx pour un classeur"
+    )
     cibles.add_argument("--epci", help="code SIREN d'un EPCI (par défaut tout le territoire)")
     cibles.add_argument("--niveaux", help="niveaux retenus, séparés par des virgules (par défaut ceux des paramètres)")
     cibles.add_argument("--bundle", help="répertoire du bundle (par défaut CTG_CARTO_BUNDLE)")

@@ -205,15 +205,47 @@ def test_exports_are_formula_safe(app_context, model):
     content, name = export_bytes(model, "", "csv")
     assert name == "communes_66.csv"
     text = content.decode("utf-8-sig")
-    frame = pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype=str)
+    frame = pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype=str, comment="#")
     assert len(frame) == 226
     assert frame.columns[0] == "Code commune"
     assert not frame.map(lambda v: isinstance(v, str) and v[:1] in "=+@").any().any()
     xlsx, name = export_bytes(model, model.epci_codes[0], "xlsx")
     assert name.endswith(".xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
-    assert sheet.cell(1, 1).value == "Code commune"
-    assert sheet.max_row == 1 + model.epci_codes.count(model.epci_codes[0])
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    sheet = book["Communes"]
+    assert sheet.cell(4, 1).value == "Code commune"
+    assert sheet.max_row == 4 + model.epci_codes.count(model.epci_codes[0])
+    assert not any(c.data_type == "f" for s in book.worksheets for r in s.iter_rows() for c in r)
+
+
+def test_exports_carry_sources_fictitious_data_rounded_values_and_states(app_context, model):
+    """Point 7 of issue 13: what a CSV or XLSX from the map page says once it has left the app."""
+    text = export_bytes(model, "", "csv")[0].decode("utf-8-sig")
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert comments[0].startswith("# Données fictives")
+    for src in model.sources:
+        assert any(src.label in line and (src.vintage or "non précisé") in line for line in comments), src.label
+    frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, comment="#", keep_default_na=False)
+    assert not [c for c in frame.columns if "état" in c]
+    states = {"secret statistique", "non disponible"}
+    seen_states: set[str] = set()
+    for col in (*model.columns.values(), *model.companions.values()):
+        if col.meta.kind != "numeric":
+            continue
+        header = f"{col.meta.label} ({col.meta.unit})" if col.meta.unit else col.meta.label
+        cells = frame[header]
+        seen_states |= set(cells) & states
+        numbers = cells[~cells.isin(states)]
+        pattern = r"-?\d+" + (rf"(,\d{{1,{col.meta.decimals}}})?" if col.meta.decimals else "")
+        assert numbers.str.fullmatch(pattern).all(), (header, list(numbers[~numbers.str.fullmatch(pattern)])[:3])
+    assert seen_states == states  # the fixture has both: written in the value cell itself
+    population = frame[f"Population ({model.population_label})"]
+    assert population.str.fullmatch(r"\d+").all()
+    book = openpyxl.load_workbook(io.BytesIO(export_bytes(model, "", "xlsx")[0]))
+    assert book.sheetnames == ["Communes", "Sources"]
+    assert book["Communes"]["A1"].value.startswith("Données fictives — Communes — département 66")
+    listed = [row[0].value for row in book["Sources"].iter_rows(min_row=5)]
+    assert listed == [src.label for src in model.sources]
 
 
 def test_url_sync_both_ways(app):
