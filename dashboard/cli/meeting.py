@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dashboard.cli.common import EXPORT_HELP, load_bundle_or_say, say
+from geodata.numbers import plural
 from geodata.settings import Settings
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def cmd_export_fiche(args: argparse.Namespace, settings: Settings) -> int:
                 say(_progress(i, len(epcis), name))
                 html = build_fiche_html(ind, bundle, "epci", code)
                 render_pdf(html, out_dir / f"fiche_epci_{code}_{slug(name)}.pdf")
-            say(f"{len(epcis)} fiche(s) écrite(s) dans {out_dir}{flag}")
+            say(f"{plural(len(epcis), 'fiche écrite')} dans {out_dir}{flag}")
             return 0
         if not args.out:
             say("Erreur : --out FICHIER.pdf est obligatoire avec --epci ou --commune.")
@@ -107,7 +108,7 @@ def cmd_export_cibles(args: argparse.Namespace, settings: Settings) -> int:
     flag = "  [DONNÉES FICTIVES]" if ind.synthetic else ""
     if targets.reason:
         say(f"Liste vide : {targets.reason}")
-    say(f"écrit : {args.out} ({len(targets.table)} commune(s), classées par {targets.ranked_by}){flag}")
+    say(f"écrit : {args.out} ({plural(len(targets.table), 'commune')}, classées par {targets.ranked_by}){flag}")
     return 0
 
 

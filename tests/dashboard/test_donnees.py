@@ -95,7 +95,7 @@ def test_report_rows_put_errors_first_and_keep_text():
     report = make_report(problems, ["eaje_2025-03-31.csv"])
     texts = _texts(report)
     assert "<script>alert(1)</script> inconnu" in texts  # a plain string child: Dash shows it as text
-    assert any(t.startswith("1 erreur(s) bloquante(s), 1 avertissement(s)") for t in texts)
+    assert any(t.startswith("1\u00a0erreur bloquante, 1\u00a0avertissement :") for t in texts)
 
 
 def test_versions_table_offers_restore_except_for_current():
@@ -201,7 +201,7 @@ def test_confirm_without_validation_refuses_and_a_busy_rebuild_queues_the_file(a
     versions.mkdir(parents=True)
     (versions / "rebuild.lock").write_text(str(os.getpid()))
     message, _, token_after, interval_off = dc.on_confirm(1, token)
-    assert message.startswith("Fichier(s) enregistré(s) : eaje.csv.")
+    assert message.startswith("Fichier enregistré : eaje.csv.")
     assert "déjà en cours : une nouvelle reconstruction les intégrera automatiquement" in message
     assert "Relancez" not in message and "redémarr" not in message
     assert interval_off is False and token_after is None
@@ -359,3 +359,4 @@ def test_guide_names_the_built_territory_not_the_66():
     assert "Pyrénées-Orientales (66)" in corse.splitlines()[2]  # the screenshots say where they come from
     for word in ("Caf des Pyrénées-Orientales", "66136", "Perpignan", "département 66"):
         assert word not in corse
+
