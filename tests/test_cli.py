@@ -57,7 +57,7 @@ def test_check_reports_file_line_and_column(tmp_path, capsys):
     assert main(["data", "check", str(tmp_path)]) == 1
     text = capsys.readouterr().out
     assert "frr_classement_20250710_66.csv, ligne 5" in text
-    assert "1 fichier(s) vérifié(s), 1 erreur(s)" in text
+    assert "1\u00a0fichier vérifié, 1\u00a0erreur" in text
 
 
 def test_check_accepts_the_real_files(capsys):
@@ -151,3 +151,30 @@ def test_export_help_says_where_sources_go(command, capsys):
         main(["export", command, "--help"])
     text = capsys.readouterr().out
     assert "commencent par « # »" in text and "feuille « Sources »" in text and ".xlsx" in text
+
+
+def test_serve_with_bundle_shows_that_bundles_versions(bundle_66_demo_dir, monkeypatch):
+    """« Données » listed the versions of CTG_CARTO_BUNDLE, not of ``--bundle``: « Aucune version » while some
+    existed."""
+    import dashboard.app
+    from dashboard.donnees.page import make_versions
+    from geodata.rebuild import list_bundle_versions
+
+    seen = {}
+
+    class App:
+        def run(self, **kwargs):
+            seen["run"] = kwargs
+
+    def fake_create_app(settings, bundle):
+        seen["settings"] = settings
+        return App()
+
+    monkeypatch.setattr(dashboard.app, "create_app", fake_create_app)
+    monkeypatch.setenv("CTG_CARTO_BUNDLE", str(bundle_66_demo_dir.parent / "elsewhere"))
+    assert main(["serve", "--bundle", str(bundle_66_demo_dir), "--port", "1"]) == 0
+    settings = seen["settings"]
+    assert settings.bundle == bundle_66_demo_dir
+    rows = list_bundle_versions(settings)
+    assert len(rows) == 1 and rows[0]["current"]
+    assert "Aucune version" not in str(make_versions(rows))

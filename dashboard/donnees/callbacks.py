@@ -136,7 +136,7 @@ def status_view(settings: Settings, loaded_manifest: Manifest, loaded_version: s
     return (
         make_progress(status),
         not running,
-        make_versions(list_bundle_versions(settings)),
+        make_versions(list_bundle_versions(settings), str(settings.bundle)),
         make_layers(current_manifest(settings, loaded_manifest)),
         reload_notice(loaded_version, current_version(settings)),
     )

@@ -137,10 +137,14 @@ def make_progress(status: Mapping[str, Any]) -> Component:
     )
 
 
-def make_versions(rows: Sequence[Mapping[str, Any]]) -> Component:
-    """Table of bundle versions, newest first, with a « Restaurer » button (confirm dialog) for the others."""
+def make_versions(rows: Sequence[Mapping[str, Any]], bundle: str = "") -> Component:
+    """Table of bundle versions, newest first, with a « Restaurer » button (confirm dialog) for the others.
+
+    Without any version, the bundle looked at is named, so a bundle served from elsewhere is seen at once.
+    """
     if not rows:
-        return html.P("Aucune version de bundle enregistrée.", className="muted")
+        where = f" pour le bundle {bundle} (construit ailleurs ou à la main ?)" if bundle else ""
+        return html.P(f"Aucune version de bundle enregistrée{where}.", className="muted")
     body = []
     for row in rows:
         name = str(row["name"])

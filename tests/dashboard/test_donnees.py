@@ -110,6 +110,9 @@ def test_versions_table_offers_restore_except_for_current():
     assert provider.id == {"type": "donnees-restaurer", "version": "20260101T000000Z"}
     assert "Restaurer la version 20260101T000000Z" in provider.message
     assert _texts(make_versions([])) == ["Aucune version de bundle enregistrée."]
+    assert _texts(make_versions([], "/srv/b")) == [
+        "Aucune version de bundle enregistrée pour le bundle /srv/b (construit ailleurs ou à la main ?)."
+    ]
 
 
 def test_layers_lists_present_and_missing_with_howto():
@@ -360,3 +363,16 @@ def test_guide_names_the_built_territory_not_the_66():
     for word in ("Caf des Pyrénées-Orientales", "66136", "Perpignan", "département 66"):
         assert word not in corse
 
+
+def test_guide_is_a_task_guide_for_advisers_not_an_install_manual():
+    """Issue 13 point 8: the Aide page tells advisers how to do their tasks; installation lives in the README."""
+    from dashboard.web.pages import GUIDE_FILE
+
+    text = GUIDE_FILE.read_text(encoding="utf-8")
+    titles = [line for line in text.splitlines() if line.startswith("## ")]
+    for task in ("Explorer", "sous-dotation et le bonus", "Préparer une réunion", "Animer", "Exporter", "extraits Caf"):
+        assert any(task in title for title in titles), task
+    for admin in ("make run", "gunicorn", "CTG_CARTO_", "pip ", "ctg-carto "):
+        assert admin not in text, admin
+    readme = (GUIDE_FILE.parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "## Installer et lancer" in readme and "## Rafraîchir les données publiques" in readme
