@@ -94,11 +94,74 @@ def format_count(value: int) -> str:
     return format_number(value, 0)
 
 
+_SINGULAR = {
+    "structures": "structure",
+    "places": "place",
+    "enfants": "enfant",
+    "habitants": "habitant",
+    "quartiers": "quartier",
+    "sites": "site",
+    "points": "point",
+    "communes": "commune",
+    "accessibles": "accessible",
+}
+"""Plural words of the registry's units and of counts → their singular (the words before « pour » / « par »)."""
+_UNIT_STOP = {"pour", "par", "de", "du", "("}
+
+
+def is_plural(value: float) -> bool:
+    """French rule: plural from 2 (« 0 structure », « 1,5 place », « 2 places »)."""
+    return abs(float(value)) >= 2
+
+
+def plural(count: float, singular: str, plural_form: str = "") -> str:
+    """« 1 structure », « 2 structures », « 3 fichiers vérifiés », « 0 erreur bloquante » (``plural_form`` for
+    irregular words: « niveaux »). A no-break space keeps the number with its word.
+
+    Why one helper: every count written to a person (cards, legends, messages) agrees with its number, instead of
+    « 1 structures » or « commune(s) ».
+    """
+    word = (plural_form or _plural_words(singular)) if is_plural(count) else singular
+    decimals = 0 if float(count).is_integer() else 1
+    return f"{format_number(count, decimals)}{NBSP}{word}"
+
+
+_PLURAL_STOP = {"de", "d'", "du", "des", "sans", "à", "au", "en", "par", "pour", "sur", "avec", "dans", "hors", "non"}
+
+
+def _plural_words(singular: str) -> str:
+    """« fichier vérifié » → « fichiers vérifiés », « commune sans population » → « communes sans population »:
+    every word up to the first preposition takes an s (words already ending in s, x or z stay)."""
+    words = singular.split(" ")
+    for j, word in enumerate(words):
+        if word in _PLURAL_STOP or not word[:1].isalpha():
+            break
+        if not word.endswith(("s", "x", "z")):
+            words[j] = word + "s"
+    return " ".join(words)
+
+
+def unit_agreed(value: float, unit: str) -> str:
+    """The unit agreeing with its value: « 1 structure », « 1,2 place accessible pour 100 enfants », « 3 places »."""
+    if not unit or is_plural(value):
+        return unit
+    words = unit.split(" ")
+    for j, word in enumerate(words):
+        if word in _UNIT_STOP or word.startswith("("):
+            break
+        words[j] = _SINGULAR.get(word, word)
+    return " ".join(words)
+
+
 def format_value(value: float | None, state: str = STATE_VALUE, decimals: int = 1, unit: str = "") -> str:
-    """A statistic as a reader should see it: its state spelled out when it is not a real value, else number + unit."""
+    """A statistic as a reader should see it: its state spelled out when it is not a real value, else number + unit
+    (the unit agreeing with the number: « 1 structure », « 2 structures»)."""
     if state == STATE_SECRET:
         return SECRET_TEXT
     if state != STATE_VALUE or _missing(value):
         return MISSING_TEXT
     number = format_number(value, decimals)
-    return f"{number}{NBSP}{unit}" if unit else number
+    if not unit:
+        return number
+    shown = round(float(value or 0.0), max(decimals, 0))  # agree with the number written: « 1,96 » shown « 2,0 »
+    return f"{number}{NBSP}{unit_agreed(shown, unit)}"

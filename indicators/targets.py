@@ -12,18 +12,30 @@ Both figures are shown when computable, with the bonus per new place and the yea
 
 from __future__ import annotations
 
-import csv
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geodata.manifest import Provenance
+from geodata.numbers import STATE_VALUE
 from indicators.bonus import STATUT_A_CONFIRMER, STATUT_NON
 from indicators.compute import Indicators
-from indicators.export import SYNTHETIC_MARK, neutralise
+from indicators.export import (
+    SYNTHETIC_MARK,
+    ExportTable,
+    neutralise,
+    ordered_sources,
+    rounded,
+    sidecar_path,
+    source_line,
+    table_csv,
+    write_table,
+)
 
 RANK_CHILDREN = "enfants sans place accessible"
 RANK_PLACES = "places à créer pour atteindre le niveau du département"
@@ -136,73 +148,75 @@ def compute_targets(ind: Indicators, filt: TargetFilter | None = None) -> Target
     return Targets(table, ranked_by, acc.unit, acc.demand_label)
 
 
+def _headers(targets: Targets) -> dict[str, tuple[str, int | None]]:
+    """Header → (column of :attr:`Targets.table`, decimals; None for text), in the order of the file."""
+    demand = "Population" if targets.ranked_by == RANK_PLACES else f"Demande : {targets.demand_label}"
+    unit = f" ({targets.unit})" if targets.unit else ""
+    return {
+        "Rang": ("rang", 0),
+        "Code commune": ("code", None),
+        "Commune": ("commune", None),
+        "EPCI": ("epci", None),
+        "Niveau de sous-dotation": ("niveau", None),
+        "Motif": ("motif", None),
+        f"Accessibilité EAJE{unit}": ("acces", 1),
+        "Niveau du département (même unité)": ("reference", 1),
+        demand: ("demande", 0),
+        "Enfants sans place accessible (estimation)": ("enfants_sans_place", 0),
+        "Places à créer pour atteindre le niveau du département": ("places_a_creer", 0),
+        "Bonus territoire : statut": ("bonus_statut", None),
+        "Bonus territoire par place nouvelle (€ par an)": ("bonus_place", 0),
+        "Bonus territoire pour ces places (€ par an)": ("bonus_annuel", 0),
+        "Bonus territoire": ("bonus", None),
+    }
+
+
 def targets_frame(targets: Targets, synthetic: bool) -> pd.DataFrame:
     """French headers, rounded numbers, formula-safe text, « Données fictives » when any input is fictitious."""
     t = targets.table
-    demand = "Population" if targets.ranked_by == RANK_PLACES else f"Demande : {targets.demand_label}"
-    unit = f" ({targets.unit})" if targets.unit else ""
-    frame = pd.DataFrame(
-        {
-            "Rang": t["rang"].astype(int),
-            "Code commune": t["code"].map(neutralise),
-            "Commune": t["commune"].astype(str).map(neutralise),
-            "EPCI": t["epci"].astype(str).map(neutralise),
-            "Niveau de sous-dotation": t["niveau"].astype(str),
-            "Motif": t["motif"].astype(str).map(neutralise),
-            f"Accessibilité EAJE{unit}": t["acces"].astype(float).round(1),
-            "Niveau du département (même unité)": t["reference"].astype(float).round(1),
-            demand: t["demande"].astype(float).round(0),
-            "Enfants sans place accessible (estimation)": t["enfants_sans_place"].astype(float).round(0),
-            "Places à créer pour atteindre le niveau du département": t["places_a_creer"].astype(float),
-            "Bonus territoire : statut": t["bonus_statut"].astype(str),
-            "Bonus territoire par place nouvelle (€ par an)": t["bonus_place"].astype(float),
-            "Bonus territoire pour ces places (€ par an)": t["bonus_annuel"].astype(float),
-            "Bonus territoire": t["bonus"].astype(str).map(neutralise),
-        }
-    )
+    data: dict[str, list[object]] = {}
+    for title, (column, decimals) in _headers(targets).items():
+        if decimals is None:
+            data[title] = [neutralise(str(v)) for v in t[column]]
+        else:
+            data[title] = [rounded(v, STATE_VALUE, decimals) for v in t[column].astype(float)]
+    frame = pd.DataFrame(data)
     if synthetic:
         frame["Avertissement"] = SYNTHETIC_MARK
     return frame
 
 
-def _cell(value: object, excel: bool) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        text = f"{value:.0f}" if value.is_integer() else f"{value:.1f}"
-        return text.replace(".", ",") if excel else text
-    return str(value)
+def targets_export(targets: Targets, synthetic: bool, sources: Sequence[Provenance] = ()) -> ExportTable:
+    """The list as an export: its table, title (ranking), sources with vintages, fictitious flag, precision."""
+    return ExportTable(
+        frame=targets_frame(targets, synthetic),
+        title=f"Communes à cibler, classées par {targets.ranked_by} (ctg-carto)",
+        sources=tuple(sources),
+        synthetic=synthetic,
+        sheet="Communes à cibler",
+        decimals={title: d for title, (_, d) in _headers(targets).items() if d is not None},
+    )
 
 
-def targets_csv(targets: Targets, synthetic: bool, *, excel: bool = True) -> str:
-    """The list as CSV text (``excel``: « ; » and decimal comma, for French spreadsheets)."""
-    import io
-
-    frame = targets_frame(targets, synthetic)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";" if excel else ",", lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.itertuples(index=False):
-        writer.writerow([_cell(v, excel) for v in row])
-    return buffer.getvalue()
+def targets_csv(targets: Targets, synthetic: bool, *, excel: bool = True, sources: Sequence[Provenance] = ()) -> str:
+    """The list as CSV text, comment rows first (``excel``: BOM, « ; » and decimal comma, for French spreadsheets)."""
+    return table_csv(targets_export(targets, synthetic, sources), excel=excel)
 
 
 def write_targets_csv(ind: Indicators, targets: Targets, filt: TargetFilter, path: Path, *, excel: bool = True) -> None:
-    """Write the list (UTF-8 with BOM when ``excel``) and its sidecar ``<file>.parametres.json`` (filters, ranking,
-    accessibility method, every parameter)."""
+    """Write the list (CSV, UTF-8 with BOM when ``excel``; XLSX when ``path`` ends in ``.xlsx``) and its sidecar
+    ``<file>.parametres.json`` (filters, ranking, accessibility method, sources, every parameter)."""
     path = Path(path)
-    text = targets_csv(targets, ind.synthetic, excel=excel)
-    path.write_text(("\ufeff" if excel else "") + text, encoding="utf-8", newline="")
+    sources = ordered_sources(ind.layer_info)
+    write_table(targets_export(targets, ind.synthetic, sources), path, excel=excel)
     sidecar = {
         "fichier": path.name,
         "donnees_fictives": ind.synthetic,
+        "sources": [source_line(src) for src in sources],
         "filtre": asdict(filt),
         "classement": targets.ranked_by,
         "accessibilite": ind.rules.get(ind.access["eaje"].indicator, "") if "eaje" in ind.access else "",
         "raison_liste_vide": targets.reason,
         "parametres": ind.params.to_dict(),
     }
-    path.with_name(path.stem + ".parametres.json").write_text(
-        json.dumps(sidecar, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    sidecar_path(path).write_text(json.dumps(sidecar, ensure_ascii=False, indent=2), encoding="utf-8")

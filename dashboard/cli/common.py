@@ -11,6 +11,16 @@ from geodata.settings import Settings
 if TYPE_CHECKING:
     from geodata.bundle import Bundle
 
+EXPORT_HELP = """\
+Chaque table exportée porte ses sources :
+- CSV : les premières lignes commencent par « # » : « Données fictives » quand une source est fictive, le titre,
+  chaque source avec son éditeur, son millésime et sa licence ; puis la ligne d'en-tête et la table. Un tableur
+  les affiche en tête ; un programme les saute (pandas.read_csv(fichier, comment="#")).
+- XLSX : une ligne d'en-tête au-dessus de la table (en-tête de la table en ligne 4) et une feuille « Sources ».
+Valeurs arrondies à la précision de chaque indicateur ; « secret statistique » et « non disponible » sont écrits
+dans la cellule de la valeur. Les paramètres et le barème utilisés sont écrits à côté : <fichier>.parametres.json.
+"""
+
 
 def say(msg: str) -> None:
     """Print one line at once (progress of long commands shows as it happens)."""

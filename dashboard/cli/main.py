@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard.cli.common import load_bundle_or_say, say
+from dashboard.cli.common import EXPORT_HELP, bundle_path, load_bundle_or_say, say
 from dashboard.cli.meeting import register as register_meeting_commands
+from geodata.numbers import plural
 from geodata.settings import Settings
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def cmd_data_check(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         say(f"{problem.severity.upper()} — {problem}")
     errors = sum(p.severity == "erreur" for p in problems)
-    say(f"\n{len(checked)} fichier(s) vérifié(s), {errors} erreur(s).")
+    say(f"\n{plural(len(checked), 'fichier vérifié')}, {plural(errors, 'erreur')}.")
     return 1 if errors else 0
 
 
@@ -96,19 +98,25 @@ def cmd_data_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the Dash app (development server; use the Procfile's gunicorn in production)."""
+    """Run the Dash app (development server; use the Procfile's gunicorn in production).
+
+    ``--bundle`` replaces the configured bundle everywhere, not only for the first load: the « Données » page lists
+    the versions, rebuilds and restores of the bundle being served (it used to look at ``CTG_CARTO_BUNDLE`` and say
+    « Aucune version de bundle enregistrée » while the served bundle had versions).
+    """
     from dashboard.app import create_app
 
     bundle = load_bundle_or_say(args, settings)
     if bundle is None:
         return 2
+    settings = replace(settings, bundle=bundle_path(args, settings))
     app = create_app(settings, bundle)
     app.run(host=args.host or settings.host, port=args.port or settings.port, debug=settings.debug)
     return 0
 
 
 def cmd_export_indicators(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the full indicator table of one level to CSV (with the parameters and barème used)."""
+    """Write the full indicator table of one level (CSV or XLSX, sources at the top; parameters beside it)."""
     from indicators.compute import compute_indicators
     from indicators.export import write_indicator_csv
 
@@ -116,7 +124,7 @@ def cmd_export_indicators(args: argparse.Namespace, settings: Settings) -> int:
     if bundle is None:
         return 2
     indicators = compute_indicators(bundle)
-    write_indicator_csv(indicators, args.level, Path(args.out))
+    write_indicator_csv(indicators, args.level, Path(args.out), excel=args.excel)
     say(f"écrit : {args.out}" + ("  [DONNÉES FICTIVES]" if indicators.synthetic else ""))
     return 0
 
@@ -170,10 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     export = sub.add_parser("export", help="exporter").add_subparsers(dest="export_command", required=True)
-    ind = export.add_parser("indicators", help="table des indicateurs (CSV)")
+    ind = export.add_parser(
+        "indicators",
+        help="table des indicateurs (CSV ou XLSX)",
+        description=EXPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ind.add_argument("--level", choices=["commune", "epci"], default="commune")
     ind.add_argument("--bundle")
-    ind.add_argument("--out", required=True)
+    ind.add_argument("--out", required=True, help="fichier à écrire : .csv, ou .xlsx pour un classeur")
+    ind.add_argument("--excel", action="store_true", help="CSV pour Excel : « ; », virgule décimale, UTF-8 avec BOM")
     ind.set_defaults(func=cmd_export_indicators)
     register_meeting_commands(sub)
     return parser

@@ -10,7 +10,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard.cli.common import load_bundle_or_say, say
+from dashboard.cli.common import EXPORT_HELP, load_bundle_or_say, say
+from geodata.numbers import plural
 from geodata.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def cmd_export_fiche(args: argparse.Namespace, settings: Settings) -> int:
                 say(_progress(i, len(epcis), name))
                 html = build_fiche_html(ind, bundle, "epci", code)
                 render_pdf(html, out_dir / f"fiche_epci_{code}_{slug(name)}.pdf")
-            say(f"{len(epcis)} fiche(s) écrite(s) dans {out_dir}{flag}")
+            say(f"{plural(len(epcis), 'fiche écrite')} dans {out_dir}{flag}")
             return 0
         if not args.out:
             say("Erreur : --out FICHIER.pdf est obligatoire avec --epci ou --commune.")
@@ -88,7 +89,7 @@ def cmd_export_fiche(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_cibles(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the ranked « communes à cibler » (CSV for French spreadsheets, with its parameters beside it)."""
+    """Write the ranked « communes à cibler » (CSV for French spreadsheets or XLSX, parameters beside it)."""
     from dataclasses import replace
 
     from indicators.targets import TargetFilter, compute_targets, write_targets_csv
@@ -108,7 +109,7 @@ def cmd_export_cibles(args: argparse.Namespace, settings: Settings) -> int:
     flag = "  [DONNÉES FICTIVES]" if ind.synthetic else ""
     if targets.reason:
         say(f"Liste vide : {targets.reason}")
-    say(f"écrit : {args.out} ({len(targets.table)} commune(s), classées par {targets.ranked_by}){flag}")
+    say(f"écrit : {args.out} ({plural(len(targets.table), 'commune')}, classées par {targets.ranked_by}){flag}")
     return 0
 
 
@@ -146,9 +147,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fiche.set_defaults(func=cmd_export_fiche)
 
     cibles = _export_group(subparsers).add_parser(
-        "cibles", help="communes à cibler (CSV classé, filtres des paramètres)"
+        "cibles",
+        help="communes à cibler (CSV ou XLSX classé, filtres des paramètres)",
+        description=EXPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cibles.add_argument("--out", required=True, help="fichier CSV à écrire (séparateur « ; », virgule décimale)")
+    cibles.add_argument(
+        "--out", required=True, help="fichier à écrire : .csv (« ; », virgule décimale) ou .xlsx pour un classeur"
+    )
     cibles.add_argument("--epci", help="code SIREN d'un EPCI (par défaut tout le territoire)")
     cibles.add_argument("--niveaux", help="niveaux retenus, séparés par des virgules (par défaut ceux des paramètres)")
     cibles.add_argument("--bundle", help="répertoire du bundle (par défaut CTG_CARTO_BUNDLE)")

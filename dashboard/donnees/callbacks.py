@@ -110,11 +110,12 @@ def commit_and_rebuild(token: str | None, settings: Settings) -> tuple[str, bool
         committed = commit_staged(token, Path(settings.caf_dir))
     except DataError as exc:
         return f"Rien n'a été enregistré : {exc}", False
-    saved = ", ".join(p.name for p in committed)
+    names = ", ".join(p.name for p in committed)
+    saved = f"{'Fichiers enregistrés' if len(committed) > 1 else 'Fichier enregistré'} : {names}"
     if request_rebuild(settings):
-        return f"Fichier(s) enregistré(s) : {saved}. Reconstruction lancée…", True
+        return f"{saved}. Reconstruction lancée…", True
     return (
-        f"Fichier(s) enregistré(s) : {saved}. Une reconstruction est déjà en cours : une nouvelle reconstruction "
+        f"{saved}. Une reconstruction est déjà en cours : une nouvelle reconstruction "
         "les intégrera automatiquement dès qu'elle sera finie.",
         True,
     )
@@ -135,7 +136,7 @@ def status_view(settings: Settings, loaded_manifest: Manifest, loaded_version: s
     return (
         make_progress(status),
         not running,
-        make_versions(list_bundle_versions(settings)),
+        make_versions(list_bundle_versions(settings), str(settings.bundle)),
         make_layers(current_manifest(settings, loaded_manifest)),
         reload_notice(loaded_version, current_version(settings)),
     )

@@ -30,7 +30,7 @@ from dashboard.web.pages import safe_file, send_static
 from geodata.caf import TEMPLATES
 from geodata.errors import Problem
 from geodata.manifest import Manifest
-from geodata.numbers import format_count
+from geodata.numbers import format_count, plural
 from geodata.readers import megabytes
 from geodata.settings import PROJECT_ROOT
 from geodata.upload import UploadLimits, too_large_message
@@ -88,14 +88,15 @@ def make_report(problems: Sequence[Problem], files: Sequence[str]) -> Component:
         return html.P("Aucun fichier déposé pour l'instant.", className="muted")
     errors = sum(p.severity == "erreur" for p in problems)
     warnings = len(problems) - errors
-    checked = f"Fichier(s) vérifié(s) : {', '.join(files)}." if files else "Aucun fichier accepté."
+    checked = f"{'Fichiers vérifiés' if len(files) > 1 else 'Fichier vérifié'} : {', '.join(files)}." if files else ""
+    checked = checked or "Aucun fichier accepté."
     if errors:
         verdict = (
-            f"{errors} erreur(s) bloquante(s), {warnings} avertissement(s) : corrigez le fichier dans le tableur "
-            "puis déposez-le à nouveau. Rien n'a été modifié."
+            f"{plural(errors, 'erreur bloquante')}, {plural(warnings, 'avertissement')} : corrigez le fichier dans "
+            "le tableur puis déposez-le à nouveau. Rien n'a été modifié."
         )
     elif warnings:
-        verdict = f"Aucune erreur bloquante, {warnings} avertissement(s) : vous pouvez confirmer."
+        verdict = f"Aucune erreur bloquante, {plural(warnings, 'avertissement')} : vous pouvez confirmer."
     else:
         verdict = "Aucun problème : vous pouvez confirmer."
     children: list[Component] = [html.P(checked), html.P(verdict, className="error" if errors else "ok")]
@@ -136,10 +137,14 @@ def make_progress(status: Mapping[str, Any]) -> Component:
     )
 
 
-def make_versions(rows: Sequence[Mapping[str, Any]]) -> Component:
-    """Table of bundle versions, newest first, with a « Restaurer » button (confirm dialog) for the others."""
+def make_versions(rows: Sequence[Mapping[str, Any]], bundle: str = "") -> Component:
+    """Table of bundle versions, newest first, with a « Restaurer » button (confirm dialog) for the others.
+
+    Without any version, the bundle looked at is named, so a bundle served from elsewhere is seen at once.
+    """
     if not rows:
-        return html.P("Aucune version de bundle enregistrée.", className="muted")
+        where = f" pour le bundle {bundle} (construit ailleurs ou à la main ?)" if bundle else ""
+        return html.P(f"Aucune version de bundle enregistrée{where}.", className="muted")
     body = []
     for row in rows:
         name = str(row["name"])

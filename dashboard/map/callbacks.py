@@ -374,7 +374,7 @@ def export_targets(_clicks: int, levels: list[str], statuts: list[str], ratio: f
         return no_update
     targets = filter_targets(rows, levels or [], statuts or [], float(ratio or 1.0), epci or "")
     stem = f"communes_a_cibler_{model.departement}" + (f"_epci_{epci}" if epci else "")
-    return dcc.send_bytes(targets_download(rows, targets).encode("utf-8"), f"{stem}.csv")
+    return dcc.send_bytes(targets_download(rows, targets, model.sources).encode("utf-8"), f"{stem}.csv")
 
 
 @callback(

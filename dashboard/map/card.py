@@ -1,5 +1,8 @@
-"""The commune card (every indicator beside its EPCI, the département and France, zonings, bonus, nearest
-structures) and the details of a clicked structure. Pure; data text always as escaped children.
+"""The commune card and the details of a clicked structure. Pure; data text always as escaped children.
+
+The card reads in ten seconds: name, population with its year, under-served level and bonus status with their
+reasons; then a few key figures beside the EPCI and the département; then, folded (``html.Details``), the comparison
+chart, every indicator (with France), zonings and the nearest structures.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dash import dcc, html
 from dashboard.core.model import DashboardModel
 from dashboard.core.widgets import aria
 from dashboard.map.figures import build_comparison_figure
-from geodata.numbers import format_number, format_value
+from geodata.numbers import format_number, format_value, plural
 
 
 def population_text(values: Sequence[float] | np.ndarray, label: str, reason: str = "") -> str:
@@ -23,7 +26,7 @@ def population_text(values: Sequence[float] | np.ndarray, label: str, reason: st
     array = np.asarray(values, dtype=float)
     if array.size == 0 or np.isnan(array).any():
         missing = int(np.isnan(array).sum())
-        detail = reason or (f"{missing} commune(s) sans population" if array.size > 1 else "")
+        detail = reason or (plural(missing, "commune sans population") if array.size > 1 else "")
         return f"population non disponible ({detail})" if detail else "population non disponible"
     return f"{format_number(float(array.sum()), 0)} habitants ({label})"
 
@@ -49,20 +52,41 @@ def _nearest(model: DashboardModel, code: str, limit: int = 3) -> list[tuple[str
     return found
 
 
-def _bonus_rows(model: DashboardModel, code: str) -> list[Any]:
-    """The bonus of the commune in the words of every view (:func:`indicators.bonus.bonus_resume`)."""
+def _bonus(model: DashboardModel, code: str) -> Any | None:
+    """The bonus row of the commune (:func:`indicators.bonus.bonus_resume`), or None when not computed."""
     try:
         bonus = model.indicators.bonus()
-    except (AttributeError, NotImplementedError):
-        return []
+    except (AttributeError, NotImplementedError, AssertionError):
+        return None
     if bonus is None or code not in bonus.index or "resume" not in bonus.columns:
-        return []
-    row = bonus.loc[code]
-    items = [html.Dt("Bonus territoire"), html.Dd(str(row["resume"]))]
+        return None
+    return bonus.loc[code]
+
+
+def _verdict(model: DashboardModel, i: int, code: str) -> html.Dl:
+    """What an official asks first: the under-served level with its reason, the bonus status with its reason."""
+    items: list[Any] = []
+    level = model.columns.get("sous_dotation")
+    if level is not None:
+        reason = model.texts.get("sous_dotation_motif", ())
+        why = reason[i] if i < len(reason) else ""
+        items += [html.Dt("Sous-dotation"), html.Dd([html.Strong(level.display[i]), *([" — ", why] if why else [])])]
+    else:
+        items += [html.Dt("Sous-dotation"), html.Dd("non calculée pour ce bundle", className="muted")]
+    row = _bonus(model, code)
+    if row is None:
+        items += [html.Dt("Bonus territoire"), html.Dd("non calculé pour ce bundle", className="muted")]
+        return html.Dl(items, className="card-dl card-verdict")
+    status, resume = str(row.get("statut", "") or ""), str(row["resume"])
+    if status and resume.startswith(f"{status} : "):  # « à confirmer : 2 600 – 3 600 € … »: the status in bold
+        items += [html.Dt("Bonus territoire"), html.Dd([html.Strong(status), resume[len(status) :]])]
+    else:
+        items += [html.Dt("Bonus territoire"), html.Dd(resume)]
     if str(row.get("manque", "") or ""):
         items += [html.Dt("Ce qui manque"), html.Dd(str(row["manque"]))]
-    items += [html.Dt("Motif"), html.Dd(str(row.get("motif", "")))]
-    return items
+    if str(row.get("motif", "") or ""):
+        items += [html.Dt("Motif du bonus"), html.Dd(str(row["motif"]))]
+    return html.Dl(items, className="card-dl card-verdict")
 
 
 def _france_cells(model: DashboardModel) -> dict[str, tuple[str, str]]:
@@ -97,8 +121,83 @@ def _parent_line(model: DashboardModel, i: int) -> html.P | None:
     return html.P(f"Arrondissement municipal de {name} ({parent}) : commune entière, {text}")
 
 
+KEY_FIGURES = (
+    "eaje_places",
+    "eaje_places_100_moins3",
+    "acces_eaje",
+    "txcouv_global",
+    "alsh_places",
+    "acces_alsh",
+    "distance_eaje_km",
+    "med_niveau_vie",
+    "taux_pauvrete",
+)
+"""The few figures a partnership meeting compares first (those in the bundle, plus the indicator on the map)."""
+IN_VERDICT = frozenset({"sous_dotation", "bonus_statut", "bonus_tranche"})
+"""Already said, with their reasons, at the top of the card."""
+
+
+def _level_cell(model: DashboardModel, result: Any, key: str, ind_id: str, unit: str) -> html.Td:
+    """An EPCI or département figure of one indicator, formatted like the commune's (``unit`` "" when the unit is
+    already in the row's label)."""
+    meta = model.columns[ind_id].meta
+    try:
+        value, state = result.values.at[key, ind_id], str(result.states.at[key, ind_id])
+    except (KeyError, AttributeError):
+        value, state = None, "nd"
+    if meta.kind == "category":
+        return html.Td(str(value) if state == "valeur" else format_value(None, state))
+    number = float(value) if value is not None and state == "valeur" else None
+    return html.Td(format_value(number, state, meta.decimals, unit))
+
+
+def _row(
+    model: DashboardModel,
+    i: int,
+    ind_id: str,
+    indicator: str,
+    france: dict[str, tuple[str, str]] | None,
+    *,
+    compact: bool = False,
+) -> Any:
+    """One indicator: commune, EPCI, département (and France when ``france`` is given).
+
+    ``compact`` (the key figures): the unit once under the label and bare numbers, the commune's note as a tooltip,
+    so a narrow column does not wrap every figure over four lines.
+    """
+    col = model.columns[ind_id]
+    meta = col.meta
+    unit = "" if compact else meta.unit
+    own = col.display[i] if meta.kind == "category" else format_value(col.values[i], col.states[i], meta.decimals, unit)
+    note = col.notes[i]
+    if compact:
+        label: Any = [meta.label, html.Br(), html.Span(meta.unit, className="muted small")] if meta.unit else meta.label
+        cells = [html.Td(label), html.Td(own, title=note) if note else html.Td(own)]
+    else:
+        cells = [html.Td(meta.label), html.Td(own + (f" ({note})" if note else ""))]
+    ind = model.indicators
+    cells += [_level_cell(model, ind.epci, model.epci_codes[i], ind_id, unit)]
+    cells += [_level_cell(model, ind.departement, model.departement, ind_id, unit)]
+    if france:
+        text, fr_note = france.get(ind_id, ("", ""))
+        cells.append(html.Td(text, title=fr_note) if text else html.Td("", **aria(label="pas de référence")))
+    return html.Tr(cells, className="current" if ind_id == indicator else None)
+
+
+def _table(rows: list[Any], france: bool) -> html.Div:
+    columns = ["Indicateur", "Commune", "EPCI", "Dépt"] + (["France"] if france else [])
+    header = html.Tr([html.Th(c, scope="col") for c in columns])
+    return html.Div(html.Table([html.Thead(header), html.Tbody(rows)], className="card-table"), className="scroll-x")
+
+
+def _folded(title: str, children: list[Any], *, open_: bool = False) -> html.Details:
+    """A section folded under its title (``html.Details``): details stay one click away, the card stays short."""
+    return html.Details([html.Summary(title), *children], open=open_, className="card-more")
+
+
 def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.Div:
-    """Card of one commune: population, every indicator vs EPCI/département/France, structures, zonages, bonus."""
+    """Card of one commune, read in ten seconds: name, population with its year, under-served level and bonus with
+    their reasons; then key figures against the EPCI and the département; then every detail, folded."""
     i = model.index_of(code)
     if i is None:
         return html.Div(
@@ -106,36 +205,15 @@ def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.
             className="muted",
         )
     epci = model.epci_codes[i]
-    ind = model.indicators
     france = _france_cells(model)
-    columns = ["Indicateur", "Commune", "EPCI", "Dépt"] + (["France"] if france else [])
-    header = html.Tr([html.Th(c) for c in columns])
-    rows = []
-    for ind_id, col in model.columns.items():
-        meta = col.meta
-        own = (
-            col.display[i]
-            if meta.kind == "category"
-            else format_value(col.values[i], col.states[i], meta.decimals, meta.unit)
-        )
-        cells = [html.Td(meta.label), html.Td(own + (f" ({col.notes[i]})" if col.notes[i] else ""))]
-        for result, key in ((ind.epci, epci), (ind.departement, model.departement)):
-            try:
-                value, state = result.values.at[key, ind_id], str(result.states.at[key, ind_id])
-            except (KeyError, AttributeError):
-                value, state = None, "nd"
-            if meta.kind == "category":
-                cells.append(html.Td(str(value) if state == "valeur" else format_value(None, state)))
-            else:
-                number = float(value) if value is not None and state == "valeur" else None
-                cells.append(html.Td(format_value(number, state, meta.decimals, meta.unit)))
-        if france:
-            text, note = france.get(ind_id, ("", ""))
-            cells.append(html.Td(text, title=note) if text else html.Td("", **aria(label="pas de référence")))
-        rows.append(html.Tr(cells, className="current" if ind_id == indicator else None))
+    keys = [k for k in dict.fromkeys((indicator, *KEY_FIGURES)) if k in model.columns and k not in IN_VERDICT]
+    key_rows = [_row(model, i, k, indicator, None, compact=True) for k in keys]
+    all_rows = [_row(model, i, k, indicator, france) for k in model.columns]
     for ind_id, texts in model.texts.items():
-        if texts[i] and ind_id not in {"bonus_resume", "bonus_motif"}:
-            rows.append(html.Tr([html.Td(model.registry[ind_id].label), html.Td(texts[i], colSpan=len(columns) - 1)]))
+        if texts[i] and ind_id not in {"bonus_resume", "bonus_motif", "sous_dotation_motif"}:
+            all_rows.append(
+                html.Tr([html.Td(model.registry[ind_id].label), html.Td(texts[i], colSpan=4 if france else 3)])
+            )
     france_notes = [
         html.Li(f"{model.columns[k].meta.label} — France : {note}") for k, (_, note) in france.items() if note
     ]
@@ -145,28 +223,39 @@ def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.
     ctg = model.ctg.get(code) or model.ctg.get(epci)
     if ctg:
         zonages.append(html.Li(f"CTG : {ctg}"))
-    bonus = _bonus_rows(model, code)
+    details = [
+        _folded(
+            f"Comparaison avec les communes : {model.columns[indicator].meta.label}",
+            [dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True, "locale": "fr"})],
+        )
+        if figure is not None
+        else None,
+        _folded(
+            f"Tous les indicateurs ({plural(len(all_rows), 'ligne')})",
+            [_table(all_rows, bool(france)), html.Ul(france_notes, className="muted small") if france_notes else None],
+        ),
+        _folded(
+            f"Zonages ({plural(len(zonages), 'zonage')})" if zonages else "Zonages (aucun connu)",
+            [html.Ul(zonages) if zonages else html.P("Aucun zonage connu.", className="muted")],
+        ),
+        _folded(
+            "Structures les plus proches de la mairie (à vol d'oiseau)",
+            [html.Ul(nearby) if nearby else html.P("Aucune couche de structures dans ce bundle.", className="muted")],
+        ),
+    ]
     return html.Div(
         [
             html.H2(f"{model.names[i]} ({code})"),
             html.P(
                 f"{population_text([model.population[i]], model.population_label, _note(model, i))}"
-                f" · EPCI : {model.epci_names.get(epci, epci or '—')}"
+                f" · EPCI : {model.epci_names.get(epci, epci or '—')}",
+                className="card-lead",
             ),
             _parent_line(model, i),
-            html.H3(f"Comparaison : {model.columns[indicator].meta.label}") if figure is not None else None,
-            dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True, "locale": "fr"})
-            if figure
-            else None,
-            html.H3("Tous les indicateurs"),
-            html.Div(html.Table([html.Thead(header), html.Tbody(rows)], className="card-table"), className="scroll-x"),
-            html.Ul(france_notes, className="muted small") if france_notes else None,
-            html.H3("Bonus territoire"),
-            html.Dl(bonus, className="card-dl") if bonus else html.P("Non calculé pour ce bundle.", className="muted"),
-            html.H3("Zonages"),
-            html.Ul(zonages) if zonages else html.P("Aucun zonage connu.", className="muted"),
-            html.H3("Structures les plus proches de la mairie (à vol d'oiseau)"),
-            html.Ul(nearby) if nearby else html.P("Aucune couche de structures dans ce bundle.", className="muted"),
+            _verdict(model, i, code),
+            html.H3("Chiffres clés : commune, EPCI, département"),
+            _table(key_rows, False),
+            *details,
         ],
         className="card",
     )

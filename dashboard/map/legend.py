@@ -11,7 +11,7 @@ from dash import html
 from dashboard.core.classify import CLASS_ND, ND_OUTLINE, Classification
 from dashboard.core.model import ZONE_COLORS, ZONE_LAYERS, DashboardModel
 from dashboard.core.widgets import aria
-from geodata.numbers import format_number
+from geodata.numbers import format_number, plural
 
 
 def make_swatch(color: str, outline: str = "#555555", shape: str = "square") -> html.Span:
@@ -85,7 +85,7 @@ def make_legend(model: DashboardModel, indicator: str, classes: Classification, 
             html.H3(meta.label, className="legend-title"),
             html.P(unit, className="legend-unit"),
             html.Ul(items, className="legend-classes", **aria(label="Classes de la carte")),
-            html.P(f"Effectifs : {scope} ({total} communes)", className="legend-scope"),
+            html.P(f"Effectifs : {scope} ({plural(total, 'commune')})", className="legend-scope"),
             html.P(f"Règle : {rule}", className="legend-rule") if rule else None,
             html.Details([html.Summary("Sources de l'indicateur"), html.Ul(sources)], open=True) if sources else None,
         ]

@@ -70,6 +70,9 @@ def test_brw002_shared_link_restores_epci_commune_and_escapes_names(dash_duo, ap
     _wait_map(dash_duo)
     dash_duo.wait_for_contains_text(f"#{ids.COMMUNE_CARD}", "(66001)", timeout=10)
     card = dash_duo.find_element(f"#{ids.COMMUNE_CARD}")
+    assert HTML_NAME not in card.text  # the nearest structures are folded (html.Details) under the key figures
+    for summary in card.find_elements(By.CSS_SELECTOR, "details > summary"):
+        summary.click()  # a click (or Enter on the focused summary) unfolds each section
     assert HTML_NAME in card.text
     assert not card.find_elements(By.CSS_SELECTOR, "ul b")
     # The EPCI filter zoomed in, dimmed the others and restricted the table.

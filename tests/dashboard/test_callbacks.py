@@ -8,7 +8,7 @@ from contextvars import copy_context
 import openpyxl
 import pandas as pd
 import pytest
-from dash import no_update
+from dash import html, no_update
 from plotly.io.json import to_json_plotly
 
 from dashboard.core import ids
@@ -107,7 +107,7 @@ def test_manual_breaks_error_is_reported_in_french(app_context):
     # Places are whole numbers: classes read « 1 – 10 », « 11 – 20 », « 21 – 40 », each with its share.
     assert "1 – 10" in text and "11 – 20" in text and "21 – 40" in text
     assert "secret statistique" in text and "non disponible" in text
-    assert "1 commune (< 1 %)" in text and "(226 communes)" in text
+    assert "1 commune (< 1 %)" in text and "(226\u00a0communes)" in text
     assert "Caf 66" in text and "millésime 2024" in text
 
 
@@ -194,26 +194,95 @@ def test_commune_card_compares_with_epci_departement_france(app_context, model):
     assert "Perpignan (66136)" in text
     assert "3\u202f000\u00a0places" in text  # département
     assert "100\u00a0places" in text  # EPCI
-    assert "à confirmer : 2 600 – 3 600 € par place nouvelle et par an" in text
+    assert "à confirmer  : 2 600 – 3 600 € par place nouvelle et par an" in text  # status in bold, then the span
     assert "<script>x</script>" in text  # motif shown as plain text
-    assert "France" not in text.split("Tous les indicateurs")[1].split("Bonus")[0]  # no national figure: no column
+    every = text.split("Tous les indicateurs")[1].split("Zonages")[0]
+    assert "France" not in every  # no national figure: no column
     assert "ZRR 2017" in text
     assert update_commune_card(None, "eaje_places").children.children.startswith("Cliquez")
+
+
+def _walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str):
+            yield from _walk(child)
+
+
+def test_commune_card_reads_in_ten_seconds(app_context, model):
+    """Issue 13 point 4: who, how many (with the year), level and bonus with their reasons first; details folded."""
+    card = update_commune_card("66136", "population")
+    top = card.children
+    assert top[0].children == "Perpignan (66136)"
+    assert "habitants (" in top[1].children  # population with its year label
+    verdict = next(c for c in top if "card-verdict" in (getattr(c, "className", "") or ""))
+    terms = [c.children for c in verdict.children if isinstance(c, html.Dt)]
+    assert terms[:2] == ["Sous-dotation", "Bonus territoire"]
+    level = next(c for c in verdict.children if isinstance(c, html.Dd))
+    assert isinstance(level.children[0], html.Strong) and level.children[0].children  # the level, in bold
+    heading = next(c for c in top if isinstance(c, html.H3))
+    assert top.index(verdict) < top.index(heading) and heading.children.startswith("Chiffres clés")
+    key_table = top[top.index(heading) + 1]
+    headers = [th.children for th in _walk(key_table) if isinstance(th, html.Th)]
+    assert headers == ["Indicateur", "Commune", "EPCI", "Dépt"]
+    key_rows = [r for r in _walk(key_table) if isinstance(r, html.Tr)][1:]
+    assert key_rows[0].className == "current"  # the indicator on the map comes first
+    assert len(key_rows) < len(model.columns)
+    folded = [c for c in top if isinstance(c, html.Details)]
+    assert folded and all(not d.open for d in folded)
+    assert [d.children[0].children.split(" (")[0].split(" :")[0] for d in folded][-3:] == [
+        "Tous les indicateurs",
+        "Zonages",
+        "Structures les plus proches de la mairie",
+    ]
 
 
 def test_exports_are_formula_safe(app_context, model):
     content, name = export_bytes(model, "", "csv")
     assert name == "communes_66.csv"
     text = content.decode("utf-8-sig")
-    frame = pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype=str)
+    frame = pd.read_csv(io.StringIO(text), sep=";", decimal=",", dtype=str, comment="#")
     assert len(frame) == 226
     assert frame.columns[0] == "Code commune"
     assert not frame.map(lambda v: isinstance(v, str) and v[:1] in "=+@").any().any()
     xlsx, name = export_bytes(model, model.epci_codes[0], "xlsx")
     assert name.endswith(".xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
-    assert sheet.cell(1, 1).value == "Code commune"
-    assert sheet.max_row == 1 + model.epci_codes.count(model.epci_codes[0])
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    sheet = book["Communes"]
+    assert sheet.cell(4, 1).value == "Code commune"
+    assert sheet.max_row == 4 + model.epci_codes.count(model.epci_codes[0])
+    assert not any(c.data_type == "f" for s in book.worksheets for r in s.iter_rows() for c in r)
+
+
+def test_exports_carry_sources_fictitious_data_rounded_values_and_states(app_context, model):
+    """Point 7 of issue 13: what a CSV or XLSX from the map page says once it has left the app."""
+    text = export_bytes(model, "", "csv")[0].decode("utf-8-sig")
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert comments[0].startswith("# Données fictives")
+    for src in model.sources:
+        assert any(src.label in line and (src.vintage or "non précisé") in line for line in comments), src.label
+    frame = pd.read_csv(io.StringIO(text), sep=";", dtype=str, comment="#", keep_default_na=False)
+    assert not [c for c in frame.columns if "état" in c]
+    states = {"secret statistique", "non disponible"}
+    seen_states: set[str] = set()
+    for col in (*model.columns.values(), *model.companions.values()):
+        if col.meta.kind != "numeric":
+            continue
+        header = f"{col.meta.label} ({col.meta.unit})" if col.meta.unit else col.meta.label
+        cells = frame[header]
+        seen_states |= set(cells) & states
+        numbers = cells[~cells.isin(states)]
+        pattern = r"-?\d+" + (rf"(,\d{{1,{col.meta.decimals}}})?" if col.meta.decimals else "")
+        assert numbers.str.fullmatch(pattern).all(), (header, list(numbers[~numbers.str.fullmatch(pattern)])[:3])
+    assert seen_states == states  # the fixture has both: written in the value cell itself
+    population = frame[f"Population ({model.population_label})"]
+    assert population.str.fullmatch(r"\d+").all()
+    book = openpyxl.load_workbook(io.BytesIO(export_bytes(model, "", "xlsx")[0]))
+    assert book.sheetnames == ["Communes", "Sources"]
+    assert book["Communes"]["A1"].value.startswith("Données fictives — Communes — département 66")
+    listed = [row[0].value for row in book["Sources"].iter_rows(min_row=5)]
+    assert listed == [src.label for src in model.sources]
 
 
 def test_url_sync_both_ways(app):

@@ -95,7 +95,7 @@ def test_report_rows_put_errors_first_and_keep_text():
     report = make_report(problems, ["eaje_2025-03-31.csv"])
     texts = _texts(report)
     assert "<script>alert(1)</script> inconnu" in texts  # a plain string child: Dash shows it as text
-    assert any(t.startswith("1 erreur(s) bloquante(s), 1 avertissement(s)") for t in texts)
+    assert any(t.startswith("1\u00a0erreur bloquante, 1\u00a0avertissement :") for t in texts)
 
 
 def test_versions_table_offers_restore_except_for_current():
@@ -110,6 +110,9 @@ def test_versions_table_offers_restore_except_for_current():
     assert provider.id == {"type": "donnees-restaurer", "version": "20260101T000000Z"}
     assert "Restaurer la version 20260101T000000Z" in provider.message
     assert _texts(make_versions([])) == ["Aucune version de bundle enregistrée."]
+    assert _texts(make_versions([], "/srv/b")) == [
+        "Aucune version de bundle enregistrée pour le bundle /srv/b (construit ailleurs ou à la main ?)."
+    ]
 
 
 def test_layers_lists_present_and_missing_with_howto():
@@ -201,7 +204,7 @@ def test_confirm_without_validation_refuses_and_a_busy_rebuild_queues_the_file(a
     versions.mkdir(parents=True)
     (versions / "rebuild.lock").write_text(str(os.getpid()))
     message, _, token_after, interval_off = dc.on_confirm(1, token)
-    assert message.startswith("Fichier(s) enregistré(s) : eaje.csv.")
+    assert message.startswith("Fichier enregistré : eaje.csv.")
     assert "déjà en cours : une nouvelle reconstruction les intégrera automatiquement" in message
     assert "Relancez" not in message and "redémarr" not in message
     assert interval_off is False and token_after is None
@@ -360,3 +363,17 @@ def test_guide_names_the_built_territory_not_the_66():
     assert "Pyrénées-Orientales (66)" in corse.splitlines()[2]  # the screenshots say where they come from
     for word in ("Caf des Pyrénées-Orientales", "66136", "Perpignan", "département 66"):
         assert word not in corse
+
+
+def test_guide_is_a_task_guide_for_advisers_not_an_install_manual():
+    """Issue 13 point 8: the Aide page tells advisers how to do their tasks; installation lives in the README."""
+    from dashboard.web.pages import GUIDE_FILE
+
+    text = GUIDE_FILE.read_text(encoding="utf-8")
+    titles = [line for line in text.splitlines() if line.startswith("## ")]
+    for task in ("Explorer", "sous-dotation et le bonus", "Préparer une réunion", "Animer", "Exporter", "extraits Caf"):
+        assert any(task in title for title in titles), task
+    for admin in ("make run", "gunicorn", "CTG_CARTO_", "pip ", "ctg-carto "):
+        assert admin not in text, admin
+    readme = (GUIDE_FILE.parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "## Installer et lancer" in readme and "## Rafraîchir les données publiques" in readme

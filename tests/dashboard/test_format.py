@@ -29,7 +29,8 @@ def test_format_number(value, decimals, expected):
 
 def test_format_value_spells_out_states_and_appends_unit_with_nbsp():
     assert format_value(3.0, "valeur", 1, "km") == "3,0\u00a0km"
-    assert format_value(0.0, "valeur", 0, "places") == "0\u00a0places"
+    assert format_value(0.0, "valeur", 0, "places") == "0\u00a0place"  # French: singular below 2
+    assert format_value(2.0, "valeur", 0, "places") == "2\u00a0places"
     assert format_value(float("nan"), "secret", 1, "km") == "secret statistique"
     assert format_value(5.0, "nd", 1, "km") == "non disponible"
 

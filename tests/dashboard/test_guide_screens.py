@@ -131,7 +131,7 @@ def test_guide_screens(dash_duo, app, page_settings, tmp_path):  # noqa: F811
     dash_duo.wait_for_contains_text(f"#{ids.DONNEES_LAYERS}", "Couches absentes", timeout=15)
     upload = dash_duo.driver.find_element(By.CSS_SELECTOR, f"#{ids.DONNEES_UPLOAD} input[type=file]")
     upload.send_keys(str(hostile_extract(tmp_path / "eaje_2025-03-31.csv")))
-    dash_duo.wait_for_contains_text(f"#{ids.DONNEES_REPORT}", "erreur(s) bloquante(s)", timeout=15)
+    dash_duo.wait_for_contains_text(f"#{ids.DONNEES_REPORT}", "bloquante", timeout=15)
     headers = [th.text for th in dash_duo.driver.find_elements(By.CSS_SELECTOR, f"#{ids.DONNEES_REPORT} th")]
     assert headers == ["Fichier", "Ligne", "Colonne", "Gravité", "Problème", "Suggestion"]
     assert dash_duo.find_element(f"#{ids.DONNEES_CONFIRM}").get_attribute("disabled") == "true"

@@ -14,6 +14,7 @@ from geodata.numbers import (
     format_short,
     format_value,
     parse_number,
+    plural,
 )
 
 
@@ -81,4 +82,46 @@ def test_formats():
     assert format_euros(3600) == f"3{THOUSANDS}600{NBSP}€"
     assert format_count(20_000) == f"20{THOUSANDS}000"
     assert format_value(float("nan"), "valeur", 1, "km") == "non disponible"
-    assert format_value(0.0, "valeur", 0, "places") == f"0{NBSP}places"
+    assert format_value(0.0, "valeur", 0, "places") == f"0{NBSP}place"  # French: singular below 2
+    assert format_value(12.0, "valeur", 0, "places") == f"12{NBSP}places"
+
+
+@pytest.mark.parametrize(
+    ("count", "word", "expected"),
+    [
+        (1, "structure", "1 structure"),
+        (2, "structure", "2 structures"),
+        (0, "commune", "0 commune"),
+        (1234, "commune", f"1{THOUSANDS}234 communes"),
+        (3, "fichier vérifié", "3 fichiers vérifiés"),
+        (2, "erreur bloquante", "2 erreurs bloquantes"),
+        (5, "commune sans population", "5 communes sans population"),
+        (4, "niveau", "4 niveaux"),  # irregular: given
+        (2, "prix", "2 prix"),
+    ],
+)
+def test_plural_agrees_from_two(count, word, expected):
+    irregular = "niveaux" if word == "niveau" else ""
+    assert plural(count, word, irregular) == expected.replace(" ", NBSP, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "unit", "expected"),
+    [
+        (1, 0, "structures", "1 structure"),
+        (1, 0, "sites", "1 site"),
+        (2, 0, "sites", "2 sites"),
+        (
+            1.24,
+            1,
+            "places accessibles pour 100 enfants de moins de 3 ans",
+            "1,2 place accessible pour 100 enfants de moins de 3 ans",
+        ),
+        (1.96, 1, "places pour 100 enfants", "2,0 places pour 100 enfants"),  # agrees with the number written
+        (1, 0, "habitants par km²", "1 habitant par km²"),
+        (1.5, 1, "km", "1,5 km"),
+        (1, 1, "%", "1,0 %"),
+    ],
+)
+def test_units_agree_with_their_value(value, decimals, unit, expected):
+    assert format_value(value, "valeur", decimals, unit) == expected.replace(" ", NBSP, 1)

@@ -328,9 +328,9 @@ def test_indicator_table_encoding(ind):
     assert "Places en EAJE (places)" in table.columns
     assert (table["Avertissement"] == "Données fictives").all()
     row = table.set_index("Code").loc["66003"]
-    assert row["Niveau de vie médian (€)"] == "secret"
+    assert row["Niveau de vie médian (€)"] == "secret statistique"
     assert row["Places en EAJE (places)"] == 0
-    assert pd.isna(row["Distance à l'ALSH le plus proche (km)"])
+    assert row["Distance à l'ALSH le plus proche (km)"] == "non disponible"
     assert table.set_index("Code").at["66006", "Nom"] == "'=Zeta"
     assert neutralise("+33 4") == "'+33 4"
     assert neutralise("@x") == "'@x"
@@ -343,10 +343,10 @@ def test_csv_machine_and_excel(ind, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "'=Zeta" in text
     assert ",=Zeta" not in text
-    back = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("Code")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#").set_index("Code")
     assert back.at["66004", "Écart au taux de couverture France (points)"] == "-4.1"  # a number, not neutralised
-    assert back.at["66003", "Niveau de vie médian (€)"] == "secret"
-    assert back.at["66001", "Distance à l'ALSH le plus proche (km)"] == ""
+    assert back.at["66003", "Niveau de vie médian (€)"] == "secret statistique"
+    assert back.at["66001", "Distance à l'ALSH le plus proche (km)"] == "non disponible"
     sidecar = json.loads((tmp_path / "communes.parametres.json").read_text(encoding="utf-8"))
     assert sidecar["donnees_fictives"]
     assert sidecar["parametres"]["bareme"]["montant_max"] == 3600.0
@@ -354,7 +354,7 @@ def test_csv_machine_and_excel(ind, tmp_path):
     write_indicator_csv(ind, "epci", excel, excel=True)
     raw = excel.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    lines = raw.decode("utf-8-sig").splitlines()
+    lines = [line for line in raw.decode("utf-8-sig").splitlines() if not line.startswith("#")]
     assert lines[0].startswith("Code;Nom;")
     assert ";13,8;" in lines[1 if lines[1].startswith(EPCI_A) else 2]
 

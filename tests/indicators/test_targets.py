@@ -84,7 +84,8 @@ def test_csv_is_formula_safe_and_flags_fictitious_data(fallback, tmp_path):
     t = compute_targets(fallback, filt)
     assert "66006" in set(t.table["code"])  # « =Zeta »
     text = targets_csv(t, synthetic=True)
-    lines = text.splitlines()
+    assert text.startswith("\ufeff# Données fictives")
+    lines = [line for line in text.lstrip("\ufeff").splitlines() if not line.startswith("#")]
     assert lines[0].startswith("Rang;Code commune;Commune;EPCI;Niveau de sous-dotation;Motif;")
     assert lines[0].endswith(";Avertissement")
     assert all(line.endswith(";Données fictives") for line in lines[1:])
@@ -98,3 +99,4 @@ def test_csv_is_formula_safe_and_flags_fictitious_data(fallback, tmp_path):
     assert "E2SFCA" in sidecar["accessibilite"]
     assert sidecar["donnees_fictives"] is True
     assert "Avertissement" not in targets_csv(t, synthetic=False)
+    assert "fictive" not in targets_csv(t, synthetic=False)
