@@ -13,7 +13,7 @@ Partners open the map from town halls and meeting rooms with poor connections: u
   brotli or gzip on the fly (flask-compress), a few milliseconds for the largest (the layout);
 - ``/assets/`` URLs carry ``?m=<mtime>`` (Dash): they are cached for a year too, a changed file gets a new URL.
 
-Measured (``docs/spikes/first_visit.py``, dept-66 bundle): first visit 7 633 711 → 1 676 024 bytes, repeat visit
+Measured (``bench/visit.py``, dept-66 bundle): first visit 7 633 711 → 1 676 024 bytes, repeat visit
 534 723 → 42 823 bytes, the same behind nginx.
 """
 
