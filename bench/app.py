@@ -277,15 +277,22 @@ def _interactions(driver: Any, url: str) -> dict[str, Any]:
         "indicator_change_ms": [],
         "indicator_change_bytes": [],
     }
+    shown = ""  # the indicator in the URL: an EPCI change keeps it (else it would be an EPCI + indicator change)
     for i, code in enumerate(codes):
+        indicator = "population" if i % 2 else "taux_pauvrete"
         for kind, query, probe in (
-            ("epci", f"?epci={code}", "g.layout.map.zoom + '|' + JSON.stringify(g.layout.map.center)"),
+            (
+                "epci",
+                f"?epci={code}" + (f"&indicateur={shown}" if shown else ""),
+                "g.layout.map.zoom + '|' + JSON.stringify(g.layout.map.center)",
+            ),
             (
                 "indicator",
-                f"?epci={code}&indicateur={'population' if i % 2 else 'taux_pauvrete'}",
+                f"?epci={code}&indicateur={indicator}",
                 "JSON.stringify(g.data.map(t => t.z && t.z.length).join()) + JSON.stringify(g.data[1].z)",
             ),
         ):
+            shown = indicator if kind == "indicator" else shown
             script = f"const g = document.querySelector('.js-plotly-plot'); return {probe};"
             before = driver.execute_script(script)
             driver.execute_script("performance.clearResourceTimings();")
@@ -298,21 +305,30 @@ def _interactions(driver: Any, url: str) -> dict[str, Any]:
             while driver.execute_script(script) == before and time.perf_counter() < deadline:
                 time.sleep(0.005)
             results[f"{kind}_change_ms"].append((time.perf_counter() - t0) * 1000)
-            time.sleep(0.3)
-            size = driver.execute_script(
-                "return performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update'))"
-                ".reduce((a, e) => a + e.encodedBodySize, 0);"
-            )
-            results[f"{kind}_change_bytes"].append(size)
+            results[f"{kind}_change_bytes"].append(_settled_bytes(driver))
     results.update(_layer_toggles(driver, rounds=len(codes)))
     return {key: {"median": round(statistics.median(v), 1), "max": round(max(v), 1)} for key, v in results.items() if v}
 
 
 _UPDATE_BYTES = """
-const sum = performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update'))
-    .reduce((a, e) => a + e.encodedBodySize, 0);
-return sum;
+const entries = performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update'));
+return [entries.length, entries.reduce((a, e) => a + e.encodedBodySize, 0)];
 """
+
+
+def _settled_bytes(driver: Any, quiet_s: float = 1.0) -> int:
+    """Compressed bodies of every callback response of one change, once none has arrived for ``quiet_s`` (a chain of
+    callbacks can end well after the map changed on a loaded machine)."""
+    seen, since = None, time.perf_counter()
+    deadline = since + 20
+    while time.perf_counter() < deadline:
+        now = driver.execute_script(_UPDATE_BYTES)
+        if now != seen:
+            seen, since = now, time.perf_counter()
+        elif time.perf_counter() - since > quiet_s:
+            break
+        time.sleep(0.05)
+    return int(seen[1]) if seen else 0
 
 
 def _layer_toggles(driver: Any, rounds: int) -> dict[str, list[float]]:
@@ -334,8 +350,7 @@ def _layer_toggles(driver: Any, rounds: int) -> dict[str, list[float]]:
         while driver.execute_script(probe) == before and time.perf_counter() < t0 + 10:
             time.sleep(0.005)
         out["layer_toggle_ms"].append((time.perf_counter() - t0) * 1000)
-        time.sleep(0.3)
-        out["layer_toggle_bytes"].append(driver.execute_script(_UPDATE_BYTES))
+        out["layer_toggle_bytes"].append(_settled_bytes(driver))
     return out
 
 

@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results" / "results.jsonl"
+from bench import RESULTS
 
 
 def _record(name: str, **values: object) -> dict:

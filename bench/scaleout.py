@@ -482,7 +482,7 @@ def table(rows: list[dict]) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - convenience: print the table of the last recorded runs
-    from bench.run import RESULTS
+    from bench import RESULTS
 
     recorded = [json.loads(line) for line in RESULTS.read_text(encoding="utf-8").splitlines()]
     print(table([r for r in recorded if r.get("bench") == "scaleout"]))
