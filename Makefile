@@ -13,7 +13,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
+# setup also precompresses plotly.js once (brotli -11, ~20-40 s the first time, then found in var/cache).
 setup: $(BIN)/.installed
+	$(BIN)/python -m dashboard.web.static
 
 # Debian's chromium + chromedriver for the browser tests (a browser self-download cannot work offline), and
 # poppler-utils (pdfinfo, pdftotext) to read the PDFs the export tests produce.

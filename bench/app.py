@@ -7,7 +7,12 @@ Measured on the bundle given by ``CTG_CARTO_BUNDLE`` (default ``var/bundle``):
   ``px.choropleth_map`` figure with inline GeoJSON — for comparison;
 - **real browser** (headless Chromium + chromedriver): ``ctg-carto serve`` started in a subprocess, time until it
   answers, time until the map is painted after navigation, time until an EPCI / indicator change is reflected in the
-  figure, and the bytes the browser received for each interaction (Resource Timing of ``_dash-update-component``).
+  figure, and the bytes the browser received for each interaction (Resource Timing of ``_dash-update-component``:
+  compressed bodies, every callback counted) — EPCI change, indicator change, layer ticked/unticked — and the
+  transferred size of the layout JSON;
+- **visits** (``bench.visit``): bytes of a first and a repeat visit, gunicorn as in the Procfile.
+
+Then every target of issue 14 it measures is printed as RÉUSSI/ÉCHEC with the measured value (``app-targets``).
 """
 
 from __future__ import annotations
@@ -203,7 +208,7 @@ return performance.now();
 """
 
 
-def browser_side(bundle_path: Path, record: Callable[..., dict], rounds: int = 5) -> None:
+def browser_side(bundle_path: Path, record: Callable[..., dict], rounds: int = 5) -> dict:
     """Start the real server, navigate, and time paint and interactions in headless Chromium."""
     port = _free_port()
     env = {**os.environ, "CTG_CARTO_BUNDLE": str(bundle_path)}
@@ -225,6 +230,9 @@ def browser_side(bundle_path: Path, record: Callable[..., dict], rounds: int = 5
                     raise
                 time.sleep(0.05)
         ready_s = time.perf_counter() - start
+        layout = urllib.request.Request(url + "_dash-layout", headers={"Accept-Encoding": "br, gzip"})
+        with urllib.request.urlopen(layout, timeout=30) as response:
+            layout_bytes = {"encoding": response.headers.get("Content-Encoding", ""), "bytes": len(response.read())}
         driver = _driver()
         try:
             paints = []
@@ -240,10 +248,11 @@ def browser_side(bundle_path: Path, record: Callable[..., dict], rounds: int = 5
             interactions = _interactions(driver, url)
         finally:
             driver.quit()
-        record(
+        return record(
             "app-browser",
             bundle=str(bundle_path),
             ready_after_start_s=round(ready_s, 2),
+            layout_transfer=layout_bytes,
             map_painted_ms={"median": round(statistics.median(paints)), "all": [round(p) for p in paints]},
             **interactions,
         )
@@ -268,15 +277,22 @@ def _interactions(driver: Any, url: str) -> dict[str, Any]:
         "indicator_change_ms": [],
         "indicator_change_bytes": [],
     }
+    shown = ""  # the indicator in the URL: an EPCI change keeps it (else it would be an EPCI + indicator change)
     for i, code in enumerate(codes):
+        indicator = "population" if i % 2 else "taux_pauvrete"
         for kind, query, probe in (
-            ("epci", f"?epci={code}", "g.layout.map.zoom + '|' + JSON.stringify(g.layout.map.center)"),
+            (
+                "epci",
+                f"?epci={code}" + (f"&indicateur={shown}" if shown else ""),
+                "g.layout.map.zoom + '|' + JSON.stringify(g.layout.map.center)",
+            ),
             (
                 "indicator",
-                f"?epci={code}&indicateur={'population' if i % 2 else 'taux_pauvrete'}",
+                f"?epci={code}&indicateur={indicator}",
                 "JSON.stringify(g.data.map(t => t.z && t.z.length).join()) + JSON.stringify(g.data[1].z)",
             ),
         ):
+            shown = indicator if kind == "indicator" else shown
             script = f"const g = document.querySelector('.js-plotly-plot'); return {probe};"
             before = driver.execute_script(script)
             driver.execute_script("performance.clearResourceTimings();")
@@ -289,19 +305,116 @@ def _interactions(driver: Any, url: str) -> dict[str, Any]:
             while driver.execute_script(script) == before and time.perf_counter() < deadline:
                 time.sleep(0.005)
             results[f"{kind}_change_ms"].append((time.perf_counter() - t0) * 1000)
-            time.sleep(0.3)
-            size = driver.execute_script(
-                "return performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update'))"
-                ".reduce((a, e) => a + e.encodedBodySize, 0);"
-            )
-            results[f"{kind}_change_bytes"].append(size)
+            results[f"{kind}_change_bytes"].append(_settled_bytes(driver))
+    results.update(_layer_toggles(driver, rounds=len(codes)))
     return {key: {"median": round(statistics.median(v), 1), "max": round(max(v), 1)} for key, v in results.items() if v}
 
 
+_UPDATE_BYTES = """
+const entries = performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update'));
+return [entries.length, entries.reduce((a, e) => a + e.encodedBodySize, 0)];
+"""
+
+
+def _settled_bytes(driver: Any, quiet_s: float = 1.0) -> int:
+    """Compressed bodies of every callback response of one change, once none has arrived for ``quiet_s`` (a chain of
+    callbacks can end well after the map changed on a loaded machine)."""
+    seen, since = None, time.perf_counter()
+    deadline = since + 20
+    while time.perf_counter() < deadline:
+        now = driver.execute_script(_UPDATE_BYTES)
+        if now != seen:
+            seen, since = now, time.perf_counter()
+        elif time.perf_counter() - since > quiet_s:
+            break
+        time.sleep(0.05)
+    return int(seen[1]) if seen else 0
+
+
+def _layer_toggles(driver: Any, rounds: int) -> dict[str, list[float]]:
+    """Tick then untick the first point layer (a click, as a user does): time until the trace's visibility changes
+    and bytes of every callback response it fires."""
+    from dashboard.core import ids
+
+    probe = (
+        "const g = document.querySelector('.js-plotly-plot');"
+        "return JSON.stringify(g.data.map(t => t.visible === false ? 0 : 1));"
+    )
+    click = f"document.querySelector('#{ids.POINT_LAYERS} input:not([disabled])').click();"
+    out: dict[str, list[float]] = {"layer_toggle_ms": [], "layer_toggle_bytes": []}
+    for _ in range(rounds):
+        before = driver.execute_script(probe)
+        driver.execute_script("performance.clearResourceTimings();")
+        t0 = time.perf_counter()
+        driver.execute_script(click)
+        while driver.execute_script(probe) == before and time.perf_counter() < t0 + 10:
+            time.sleep(0.005)
+        out["layer_toggle_ms"].append((time.perf_counter() - t0) * 1000)
+        out["layer_toggle_bytes"].append(_settled_bytes(driver))
+    return out
+
+
 def bench_app(record: Callable[..., dict]) -> None:
-    """Run both halves on the configured bundle."""
+    """Run the server half, the browser half and the visits on the configured bundle, then the targets."""
     from geodata.settings import Settings
 
     bundle = Settings.from_env().bundle
     server_side(bundle, record)
-    browser_side(bundle, record)
+    browser = browser_side(bundle, record)
+    visits = visit_side(bundle, record)
+    print_targets(record, browser, visits)
+
+
+def visit_side(bundle_path: Path, record: Callable[..., dict]) -> dict:
+    """Bytes of a first and a repeat visit, gunicorn as in the Procfile (``bench.visit``)."""
+    from bench.load import gunicorn
+    from bench.visit import visit
+
+    with gunicorn(bundle_path, 2) as server:
+        result = visit(f"http://127.0.0.1:{server.port}/")
+    return record(
+        "app-visits",
+        bundle=str(bundle_path),
+        **{
+            name: {
+                "requests": data["requests"],
+                "bytes": data["bytes"],
+                "largest": [(row["bytes"], row["path"]) for row in data["rows"][:5]],
+            }
+            for name, data in result.items()
+        },
+    )
+
+
+TARGETS = (
+    # (label, where in the records, limit, unit); a measured value ≤ limit passes.
+    ("1re visite (octets transférés)", ("visits", "first", "bytes"), 1_800_000, "o"),
+    ("2e visite (octets transférés)", ("visits", "repeat", "bytes"), 100_000, "o"),
+    ("changement d'EPCI, toutes réponses (max)", ("browser", "epci_change_bytes", "max"), 3_000, "o"),
+    ("changement d'indicateur, toutes réponses (max)", ("browser", "indicator_change_bytes", "max"), 3_000, "o"),
+    ("couche cochée/décochée, toutes réponses (max)", ("browser", "layer_toggle_bytes", "max"), 3_000, "o"),
+    ("mise en page JSON compressée", ("browser", "layout_transfer", "bytes"), 60_000, "o"),
+    ("carte peinte (médiane de 5 navigations)", ("browser", "map_painted_ms", "median"), 1_500, "ms"),
+    ("prête après démarrage", ("browser", "ready_after_start_s"), 2.0, "s"),
+)
+"""Targets of issue 14 measured by this bench (the national map, point 4, is not: see the README)."""
+
+
+def target_results(rows: dict[str, dict]) -> list[tuple[str, float | None, float, str, bool]]:
+    """(label, measured, limit, unit, passed) for each of :data:`TARGETS` (measured None: not in the records)."""
+    out = []
+    for label, path, limit, unit in TARGETS:
+        value: Any = rows
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        out.append((label, value, limit, unit, value is not None and value <= limit))
+    return out
+
+
+def print_targets(record: Callable[..., dict], browser: dict, visits: dict) -> None:
+    """One line per target: RÉUSSI/ÉCHEC, measured value and limit; recorded as ``app-targets``."""
+    results = target_results({"browser": browser, "visits": visits})
+    for label, value, limit, unit, passed in results:
+        print(f"{'RÉUSSI' if passed else 'ÉCHEC ':7} {label} : {value} {unit} (cible ≤ {limit} {unit})")
+    keys = ("cible", "mesure", "limite", "unite", "reussi")
+    record("app-targets", targets=[dict(zip(keys, result, strict=True)) for result in results])

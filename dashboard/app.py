@@ -29,6 +29,7 @@ from dashboard.web.geo import register_geo_route
 from dashboard.web.limits import run_dir
 from dashboard.web.pages import make_aide_page, register_guide_route
 from dashboard.web.security import install_security_headers
+from dashboard.web.static import install_compression
 from geodata.bundle import Bundle, load_bundle
 from geodata.rebuild import current_version
 from geodata.settings import PROJECT_ROOT, Settings
@@ -78,7 +79,10 @@ def create_app(
         assets_folder=str(ASSETS),
         title="Carte des services aux familles",
         update_title=None,  # type: ignore[arg-type]  # None keeps the tab title (documented; typed str)
-        suppress_callback_exceptions=False,
+        # No validation layout in the page: with a function layout and validation on, Dash copies the whole layout
+        # into every page (257 KB) — a copy of the first bundle, never updated. The callbacks are all registered at
+        # start-up, and tests/dashboard/test_app.py checks each of their ids against the layout instead.
+        suppress_callback_exceptions=True,
         serve_locally=True,
     )
     app.index_string = INDEX
@@ -92,6 +96,7 @@ def create_app(
     register_export_route(server, settings)
     install_auth(server, settings)  # « Données » page and donnees-* callbacks reserved to editors
     install_security_headers(app, settings)  # CSP: the page talks to this server only; no framing
+    install_compression(app, settings.cache_dir)  # brotli/gzip, precompressed plotly.js, long caches
     register_template_route(server)
     register_guide_route(server)
     # A function layout: each page load gets the layout of the bundle currently served (built once per bundle).

@@ -175,6 +175,7 @@ ALLOWED_PATHS = (
     "/_dash-update-component",
     "/_favicon.ico",
     "/_dash-component-suites/",
+    "/_ctg/plotly/",  # plotly.js at its hashed URL (dashboard/web/static.py)
     "/assets/",
     "/geo/",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dash import Input, NoUpdate, Output, Patch, State, callback, ctx, dcc, no_update
+from dash.exceptions import MissingCallbackContextException
 
 from dashboard.core import ids
 from dashboard.core.format import parse_breaks
@@ -51,6 +52,34 @@ _CONTROLS = (
     ids.EPCI_DROPDOWN,
     ids.COMMUNE_DROPDOWN,
 )
+
+
+def triggered() -> frozenset[str]:
+    """Ids whose change fired the running callback; empty outside one (a direct call then updates everything)."""
+    try:
+        return frozenset(str(cid) for cid in ctx.triggered_prop_ids.values())
+    except (LookupError, MissingCallbackContextException):
+        return frozenset()
+
+
+def only(*changed: str) -> bool:
+    """Whether the running callback was fired by ``changed`` ids only (then outputs of other inputs stay as they are:
+    an interaction sends what changed only, issue 14)."""
+    fired = triggered()
+    return bool(fired) and fired <= set(changed)
+
+
+LEGEND_COUNTS = (2, 3)
+"""Children of :func:`~dashboard.map.legend.make_legend` that depend on the selection: the classes with their counts
+and the « Effectifs » line (title, unit, rule and sources depend on the indicator only)."""
+
+
+def legend_counts_patch(legend: Any) -> Patch:
+    """Patch of the legend's parts that an EPCI change changes (:data:`LEGEND_COUNTS`), not its static text."""
+    patch = Patch()
+    for index in LEGEND_COUNTS:
+        patch["props"]["children"][index] = legend.children[index]
+    return patch
 
 
 def _breaks(text: str | None) -> tuple[tuple[float, ...], str]:
@@ -172,7 +201,10 @@ def update_legend(
     if method == "manuel" and not manual and not error:
         error = "Saisissez au moins un seuil (ex. 10 ; 20) : classes en quantiles en attendant."
     classes = model.classification(indicator, method or "quantiles", int(k or 5), manual)
-    return make_legend(model, indicator, classes, epci or ""), model.columns[indicator].meta.definition, error
+    legend = make_legend(model, indicator, classes, epci or "")
+    if only(ids.EPCI_DROPDOWN):
+        return legend_counts_patch(legend), no_update, no_update
+    return legend, model.columns[indicator].meta.definition, error
 
 
 def layers_patch(model: DashboardModel, layers: list[str]) -> Patch:
@@ -251,9 +283,9 @@ def update_map_selection(commune: str | None) -> Patch:
     prevent_initial_call=True,
 )
 def update_commune_card(commune: str | None, indicator: str) -> Any:
-    """Card of the chosen commune."""
+    """Card of the chosen commune (none chosen: the hint, sent again only when the commune was cleared)."""
     model = current_model()
-    if indicator not in model.columns:
+    if indicator not in model.columns or (not commune and only(ids.INDICATOR_DROPDOWN)):
         return no_update
     return make_commune_card(model, commune or "", indicator)
 
@@ -267,11 +299,13 @@ def update_commune_card(commune: str | None, indicator: str) -> Any:
     prevent_initial_call=True,
 )
 def update_table(indicator: str, epci: str) -> tuple[Any, Any, Any]:
-    """Table and counts of the selection."""
+    """Table and counts of the selection: columns follow the indicator only, the summary the EPCI only."""
     model = current_model()
     if indicator not in model.columns:
         return no_update, no_update, no_update
-    return table_rows(model, indicator, epci or ""), table_columns(model, indicator), make_summary(model, epci or "")
+    columns = no_update if only(ids.EPCI_DROPDOWN) else table_columns(model, indicator)
+    summary = no_update if only(ids.INDICATOR_DROPDOWN) else make_summary(model, epci or "")
+    return table_rows(model, indicator, epci or ""), columns, summary
 
 
 @callback(

@@ -98,6 +98,8 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
     ]
     communes = commune_options(model, selected=state.commune)
     available = set(model.columns)
+    shown = state.indicator if state.indicator in available else default_indicator(model.columns)
+    definition = model.columns[shown].meta.definition if shown in available else ""
     return html.Div(
         [
             _field(
@@ -105,13 +107,14 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                 dcc.Dropdown(
                     id=ids.INDICATOR_DROPDOWN,
                     options=indicator_options(model),
-                    value=state.indicator if state.indicator in available else default_indicator(model.columns),
+                    value=shown,
                     clearable=False,
                     searchable=True,
                 ),
                 ids.INDICATOR_DROPDOWN,
             ),
-            html.P(id=ids.INDICATOR_DEFINITION, className="definition"),
+            # In the page from the start: an EPCI change does not send it again (issue 14).
+            html.P(definition, id=ids.INDICATOR_DEFINITION, className="definition"),
             html.Fieldset(
                 [
                     html.Legend("Classes"),

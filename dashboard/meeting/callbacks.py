@@ -129,12 +129,22 @@ def meeting_view(model: DashboardModel, search: str | None, built_at: str, today
     Output(ids.SEQUENCE_STATUS, "children"),
     Output(ids.PRINT_CAPTION, "children"),
     Input(ids.URL, "search"),
+    State(ids.PAGE, "className"),
+    State(ids.PRESENTATION_COUNTER, "children"),
+    State(ids.PRESENTATION_TITLE, "children"),
+    State(ids.SEQUENCE_STATUS, "children"),
+    State(ids.PRINT_CAPTION, "children"),
 )
-def show_meeting(search: str | None) -> tuple[Any, ...]:
-    """Mode of the page, stop counter and title, export links and print caption, from the URL."""
+def show_meeting(search: str | None, *shown: Any) -> tuple[Any, ...]:
+    """Mode of the page, stop counter and title, export links and print caption, from the URL; texts already shown
+    are not sent again (every URL change fires this callback: an interaction sends what changed only)."""
     served = current().served
     view = meeting_view(served.model, search, served.manifest.built_at, date.today())
-    return tuple(view[key] for key in ("class", "counter", "title", "png", "pdf", "status", "caption"))
+    kept = dict(zip(("class", "counter", "title", "status", "caption"), shown, strict=False))
+    return tuple(
+        no_update if key in kept and kept[key] == view[key] else view[key]
+        for key in ("class", "counter", "title", "png", "pdf", "status", "caption")
+    )
 
 
 clientside_callback(

@@ -366,3 +366,46 @@ def test_national_scale_sends_commune_lists_on_demand(model, monkeypatch):
     assert commune_opacity(model, model.epci_codes[0]) == FULL_OPACITY  # zoom only: no 35 000-value opacity array
     epci = model.epci_codes[0]
     assert len(table_rows(model, "population", epci)) == model.epci_codes.count(epci)
+
+
+def _fired_by(app, trigger: str, fn, *args):
+    """Call a callback as Dash does when only ``trigger`` changed."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def call():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{trigger}.value", "value": None}]))
+        return fn(*args)
+
+    with app.server.app_context():
+        return copy_context().run(call)
+
+
+def test_an_epci_change_sends_the_legend_counts_only(app, model):
+    epci = model.epci_codes[0]
+    out = _fired_by(app, ids.EPCI_DROPDOWN, update_legend, "eaje_places", "quantiles", 5, "", epci)
+    legend, definition, error = out
+    assert definition is no_update and error is no_update
+    operations = _operations(legend)
+    assert {tuple(op["location"]) for op in operations} == {("props", "children", i) for i in callbacks.LEGEND_COUNTS}
+    scope = next(op for op in operations if op["location"][-1] == 3)["params"]["value"]
+    assert f"({model.epci_codes.count(epci)} communes)" in _text(scope)
+    # The indicator changed (alone or with the EPCI): the whole legend and its definition.
+    legend, definition, _ = _fired_by(app, ids.INDICATOR_DROPDOWN, update_legend, "eaje_places", "quantiles", 5, "", "")
+    assert _text(legend).startswith("Places en EAJE") and definition == "Places agréées."
+
+
+def test_table_columns_follow_the_indicator_and_summary_the_epci(app, model):
+    epci = model.epci_codes[0]
+    rows, columns, summary = _fired_by(app, ids.EPCI_DROPDOWN, update_table, "eaje_places", epci)
+    assert len(rows) == model.epci_codes.count(epci)
+    assert columns is no_update and summary is not no_update
+    rows, columns, summary = _fired_by(app, ids.INDICATOR_DROPDOWN, update_table, "taux_pauvrete", epci)
+    assert len(rows) == model.epci_codes.count(epci)
+    assert columns is not no_update and summary is no_update
+
+
+def test_the_commune_card_hint_is_not_sent_again_for_an_indicator_change(app):
+    assert _fired_by(app, ids.INDICATOR_DROPDOWN, update_commune_card, None, "eaje_places") is no_update
+    assert _text(_fired_by(app, ids.INDICATOR_DROPDOWN, update_commune_card, "66136", "eaje_places")).count("Perpignan")
+    assert _text(_fired_by(app, ids.COMMUNE_DROPDOWN, update_commune_card, None, "eaje_places")).startswith("Cliquez")

@@ -1,4 +1,4 @@
-"""Measure only (issue 14, points 1 and 3): what a browser downloads on a first and a repeat visit of the map.
+"""What a browser downloads on a first and a repeat visit of the map (issue 14, points 1 and 3).
 
 Two set-ups, same bundle, same headless Chromium (fresh profile, then the same profile again):
 
@@ -9,9 +9,9 @@ Two set-ups, same bundle, same headless Chromium (fresh profile, then the same p
 Every request comes from the DevTools performance log (``Network.loadingFinished.encodedDataLength``: bytes on the
 wire, headers included), with its status, type, ``Content-Encoding`` and whether it came from the cache.
 
-    .venv/bin/python docs/spikes/first_visit.py --bundle /tmp/x/bundle --out /tmp/first-visit
+    .venv/bin/python -m bench.visit --bundle /tmp/x/bundle --out /tmp/first-visit
 
-Findings: ``docs/spikes/performance.md``.
+Also run by ``python -m bench.run app`` (direct set-up only). Findings before issue 14: ``docs/spikes/performance.md``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # bench/ is not an installed package
 
 _PAINTED = """
 const g = document.querySelector('.js-plotly-plot');
