@@ -153,6 +153,7 @@ def test_the_export_ignores_the_host_header_and_never_reaches_another_server(ser
         status, answer_headers, body = _get(server.port, EXPORT, headers)
     finally:
         other.shutdown()
+        other.server_close()
     assert other.hits == []
     if status == 503:  # a slow machine: the export may time out, but never by asking someone else
         assert "réessayez" in body.decode()

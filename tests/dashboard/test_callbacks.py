@@ -26,6 +26,7 @@ from dashboard.map.callbacks import (
     view_patch,
 )
 from dashboard.map.figures import DIM_OPACITY, FULL_OPACITY, trace_index
+from geodata.numbers import plural
 from tests.dashboard.conftest import HTML_NAME
 
 MAX_PATCH_BYTES = 3 * 1024
@@ -389,7 +390,7 @@ def test_an_epci_change_sends_the_legend_counts_only(app, model):
     operations = _operations(legend)
     assert {tuple(op["location"]) for op in operations} == {("props", "children", i) for i in callbacks.LEGEND_COUNTS}
     scope = next(op for op in operations if op["location"][-1] == 3)["params"]["value"]
-    assert f"({model.epci_codes.count(epci)} communes)" in _text(scope)
+    assert f"({plural(model.epci_codes.count(epci), 'commune')})" in _text(scope)
     # The indicator changed (alone or with the EPCI): the whole legend and its definition.
     legend, definition, _ = _fired_by(app, ids.INDICATOR_DROPDOWN, update_legend, "eaje_places", "quantiles", 5, "", "")
     assert _text(legend).startswith("Places en EAJE") and definition == "Places agréées."

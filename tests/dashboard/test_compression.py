@@ -120,24 +120,26 @@ def test_dash_chunks_are_precompressed_and_revalidated(app):
     assert "Content-Encoding" not in identity.headers
     assert identity.data == brotli.decompress(first.data)
     bundles = [u for u in _page_scripts(client) if "/_dash-component-suites/" in u and ".v" in u]
-    fingerprinted = client.get(bundles[0], headers=BROWSER)
-    assert "immutable" in fingerprinted.headers["Cache-Control"]
+    with client.get(bundles[0], headers=BROWSER) as fingerprinted:
+        assert "immutable" in fingerprinted.headers["Cache-Control"]
 
 
 def test_unregistered_suite_paths_are_left_to_dash(app):
     client = app.server.test_client()
     client.get("/")
-    assert client.get("/_dash-component-suites/dash/dash.py", headers=BROWSER).status_code != 200
+    with client.get("/_dash-component-suites/dash/dash.py", headers=BROWSER) as response:
+        assert response.status_code != 200
 
 
 def test_versioned_assets_are_cached_for_a_year(app):
     client = app.server.test_client()
     css = re.findall(r'href="(/assets/style\.css\?m=[^"]+)"', client.get("/").get_data(as_text=True))
     assert css
-    response = client.get(css[0], headers=BROWSER)
-    assert response.headers["Cache-Control"] == f"public, max-age={static.YEAR}, immutable"
-    assert response.headers["Content-Encoding"] == "br"
-    assert "immutable" not in client.get("/assets/style.css").headers.get("Cache-Control", "")
+    with client.get(css[0], headers=BROWSER) as response:
+        assert response.headers["Cache-Control"] == f"public, max-age={static.YEAR}, immutable"
+        assert response.headers["Content-Encoding"] == "br"
+    with client.get("/assets/style.css") as plain:
+        assert "immutable" not in plain.headers.get("Cache-Control", "")
 
 
 @pytest.mark.parametrize(
