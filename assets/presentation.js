@@ -17,7 +17,19 @@
     ctgPresentation: {
       viewport: function (search, previous) {
         const next = { mode: mode(search), height: window.innerHeight, width: window.innerWidth };
-        if (previous && previous.mode === next.mode && previous.height === next.height) {
+        /* The real map frame (issue 13): its width, its top on the page, and the legends drawn over its left edge,
+         * so the server fits the territory to what is really shown (dashboard.map.figures.map_frame). */
+        const map = document.getElementById("carte");
+        const legends = document.querySelector(".map-wrapper > .legends");
+        if (map) {
+          next.map_width = Math.round(map.getBoundingClientRect().width);
+          next.map_top = Math.round(map.getBoundingClientRect().top + window.scrollY);
+        }
+        const overlay = legends && window.getComputedStyle(legends).position === "absolute";
+        next.legend_px = overlay ? Math.round(legends.getBoundingClientRect().right - map.getBoundingClientRect().left) : 0;
+        if (previous && ["mode", "height", "map_width", "map_top", "legend_px"].every(function (k) {
+          return previous[k] === next[k];
+        })) {
           return window.dash_clientside.no_update;
         }
         return next;

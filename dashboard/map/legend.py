@@ -10,6 +10,7 @@ from dash import html
 
 from dashboard.core.classify import CLASS_ND, ND_OUTLINE, Classification
 from dashboard.core.model import ZONE_COLORS, ZONE_LAYERS, DashboardModel
+from dashboard.map.symbols import SPRITE_URL, sprite_index, symbol_name
 from geodata.numbers import format_number
 
 
@@ -19,6 +20,20 @@ def make_swatch(color: str, outline: str = "#555555", shape: str = "square") -> 
     if outline == ND_OUTLINE:
         style["borderWidth"] = "2px"
     return html.Span(className=f"swatch swatch-{shape}", style=style, **{"aria-hidden": "true"})
+
+
+def make_symbol_swatch(key: str) -> html.Span:
+    """The structure's own map symbol (shape, colour, halo), cut from the sprite the map uses."""
+    box = sprite_index().get(symbol_name(key, 2 if key == "eaje" else 0))
+    if box is None:
+        return make_swatch("transparent", "#555555", "circle")
+    style = {
+        "backgroundImage": f"url({SPRITE_URL}.png)",
+        "backgroundPosition": f"-{box['x']}px -{box['y']}px",
+        "width": f"{box['width']}px",
+        "height": f"{box['height']}px",
+    }
+    return html.Span(className="swatch-symbol", style=style, **{"aria-hidden": "true"})
 
 
 def share_text(count: int, total: int) -> str:
@@ -103,7 +118,7 @@ def make_layer_legend(model: DashboardModel, layers: Sequence[str], epci: str = 
         label = f"{layer.spec.label} : {count}"
         if layer.spec.size_column:
             label += " (taille selon les places)"
-        items.append(html.Li([make_swatch(layer.spec.color, layer.spec.color, "circle"), html.Span(label)]))
+        items.append(html.Li([make_symbol_swatch(layer.spec.key), html.Span(label)]))
     for key, label in ZONE_LAYERS.items():
         if key not in chosen or model.layer_reason(key):
             continue
