@@ -35,7 +35,7 @@
       const canvas = document.createElement("canvas");
       canvas.width = both[1].width;
       canvas.height = both[1].height;
-      const context = canvas.getContext("2d");
+      const context = canvas.getContext("2d", { willReadFrequently: true });
       context.drawImage(both[1], 0, 0);
       const images = {};
       Object.keys(both[0]).forEach(function (name) {

@@ -20,7 +20,7 @@
         /* The real map frame (issue 13): its width, its top on the page, and the legends drawn over its left edge,
          * so the server fits the territory to what is really shown (dashboard.map.figures.map_frame). */
         const map = document.getElementById("carte");
-        const legends = document.querySelector(".map-wrapper > .legends");
+        const legends = document.querySelector(".map-panel > .legends");
         if (map) {
           next.map_width = Math.round(map.getBoundingClientRect().width);
           next.map_top = Math.round(map.getBoundingClientRect().top + window.scrollY);

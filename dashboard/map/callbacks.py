@@ -211,6 +211,7 @@ def view_patch(model: DashboardModel, epci: str, commune: str = "", viewport: di
     patch = Patch()
     center, zoom = view_of(model, epci, commune, viewport)
     width, height, _left = map_frame(viewport)
+    patch["layout"]["height"] = height  # the same frame the view was fitted to
     patch["layout"]["map"]["center"] = center
     patch["layout"]["map"]["zoom"] = zoom
     patch["layout"]["map"]["uirevision"] = f"{epci or 'dep'}:{commune}:{width}x{height}"

@@ -32,9 +32,9 @@ GLYPHS_URL = "/assets/glyphs/{fontstack}/{range}.pbf"
 """Glyphs served by the app itself (``assets/glyphs``): the map makes no request to another server."""
 FONT_REGULAR = "Klokantech Noto Sans Regular"
 FONT_BOLD = "Klokantech Noto Sans Bold"
-NAMES_REFERENCE_SIZES = ((980, 700), (1480, 920))
-"""Map frame (px) at 1400×900 and 1920×1080 screens: the names' zoom threshold lies between the département view on
-the largest and the widest EPCI's view on the smallest."""
+NAMES_REFERENCE_SIZES = ((450, 610), (1190, 930))
+"""Free map frame (px, legends excluded) on 1024×768 and 1920×1080 screens: the names' zoom threshold lies between the
+département view on the largest and the widest EPCI's view on the smallest (measured, see the browser tests)."""
 
 DIM_OPACITY = 0.25
 FULL_OPACITY = 0.9
@@ -231,7 +231,7 @@ def slot_id(index: int) -> str:
 
 def names_minzoom(bounds: dict[str, tuple[float, float, float, float]]) -> float:
     """Zoom from which every commune is named: above the département's full view on the largest screen, below the
-    widest EPCI's view on a 1400×900 screen (the towns are named at every zoom)."""
+    widest EPCI's view on a 1024×768 screen (the towns are named at every zoom)."""
     small, large = NAMES_REFERENCE_SIZES
     dep = view_for_bounds(bounds[""], *large)[1]
     epcis = [view_for_bounds(b, *small)[1] for code, b in bounds.items() if code]

@@ -101,9 +101,24 @@ def make_legend(model: DashboardModel, indicator: str, classes: Classification, 
             html.Ul(items, className="legend-classes", **{"aria-label": "Classes de la carte"}),
             html.P(f"Effectifs : {scope} ({total} communes)", className="legend-scope"),
             html.P(f"Règle : {rule}", className="legend-rule") if rule else None,
-            html.Details([html.Summary("Sources de l'indicateur"), html.Ul(sources)], open=True) if sources else None,
+            html.P(f"Sources : {short_sources(provenance)}", className="legend-sources") if sources else None,
+            html.Details([html.Summary("Détail des sources"), html.Ul(sources)]) if sources else None,
         ]
     )
+
+
+def short_sources(provenance: Sequence) -> str:
+    """One line under the classes: who publishes each input and its vintage (« Insee, 2021 »),
+    and « données fictives » when one is fictitious; the full titles and licences are one click away."""
+    parts = []
+    for p in provenance:
+        text = ", ".join(part for part in (p.publisher or p.title or p.layer, p.vintage or "") if part)
+        if text and text not in parts:
+            parts.append(text)
+    line = " ; ".join(parts)
+    if any(p.synthetic for p in provenance):
+        line += " (données fictives)"
+    return line
 
 
 def make_layer_legend(model: DashboardModel, layers: Sequence[str], epci: str = "") -> html.Div:

@@ -54,7 +54,7 @@ def test_brw001_map_filters_card_layers_url(dash_duo, app, model):
     dash_duo.wait_for_text_to_equal(
         f"#{ids.LAYER_LEGEND}", "Couches affichées\nFrance services : 1\nLimites des EPCI", 10
     )
-    assert _figure(dash_duo, f"g.data[{eaje}].visible") is False
+    assert _figure(dash_duo, f"g.data[{eaje}].visible") == "legendonly"
     assert "couches=france_services" in dash_duo.driver.current_url
 
     if SCREENSHOT:

@@ -147,6 +147,7 @@ def test_choosing_a_commune_zooms_to_it_and_clearing_goes_back(app_context, mode
     assert on_commune["layout/map/uirevision"] != on_epci["layout/map/uirevision"]
     # No geometry travels: only the view and the opacity of the communes.
     assert set(on_commune) == {
+        "layout/height",
         "layout/map/center",
         "layout/map/zoom",
         "layout/map/uirevision",
