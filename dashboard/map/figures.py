@@ -120,21 +120,29 @@ def map_frame(viewport: dict | None) -> tuple[int, int, int]:
 
 
 def commune_bounds(model: DashboardModel, code: str) -> tuple[float, float, float, float] | None:
-    """Box of a commune widened to show its neighbours (the commune fills about a third of the frame)."""
+    """Box of a commune widened by half its size on each side: the commune fills half the frame, its neighbours show."""
     box = model.commune_bounds.get(code)
     if box is None:
         return None
     west, south, east, north = box
-    pad_x, pad_y = max(east - west, 0.02), max(north - south, 0.015)
+    pad_x, pad_y = max((east - west) / 2, 0.01), max((north - south) / 2, 0.008)
     return west - pad_x, south - pad_y, east + pad_x, north + pad_y
 
 
 def view_of(model: DashboardModel, epci: str, commune: str, viewport: dict | None) -> tuple[dict[str, float], float]:
     """Centre and zoom of the map for the chosen commune (if any), else the chosen EPCI or the département, fitted
-    to the real map size."""
+    to the real map size. A commune is always shown closer than its territory."""
     width, height, left = map_frame(viewport)
+    territory = view_for_bounds(model.bounds.get(epci, model.bounds[""]), width, height, left=left)
     box = commune_bounds(model, commune) if commune else None
-    return view_for_bounds(box or model.bounds.get(epci, model.bounds[""]), width, height, left=left)
+    if box is None:
+        return territory
+    center, zoom = view_for_bounds(box, width, height, left=left)
+    if zoom < territory[1] + 0.5:
+        zoom = round(territory[1] + 0.5, 2)
+        west, _south, east, _north = box
+        center = {**center, "lon": round((west + east) / 2 - (min(left, width // 2) / 2) * 360 / (512 * 2**zoom), 5)}
+    return center, zoom
 
 
 def commune_opacity(model: DashboardModel, epci: str) -> float | list[float]:
