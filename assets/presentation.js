@@ -13,25 +13,57 @@
     return "";
   }
 
+  /* The real map frame (issue 13): its width, its top on the page, and the legends drawn over its left edge, so the
+   * server fits the territory to what is really shown (dashboard.map.figures.map_frame). Measured when the URL
+   * changes, and again whenever the map's box changes (mode switch, window resized): the page layout changes after
+   * the URL, so the first measure of a mode switch can be stale. */
+  const VIEWPORT_KEYS = ["mode", "height", "map_width", "map_top", "legend_px"];
+  let lastViewport = null;
+
+  function measure(search) {
+    const next = { mode: mode(search), height: window.innerHeight, width: window.innerWidth };
+    const map = document.getElementById("carte");
+    const legends = document.querySelector(".map-panel > .legends");
+    if (map) {
+      const box = map.getBoundingClientRect();
+      next.map_width = Math.round(box.width);
+      next.map_top = Math.round(box.top + window.scrollY);
+      const overlay = legends && window.getComputedStyle(legends).position === "absolute";
+      next.legend_px = overlay ? Math.round(legends.getBoundingClientRect().right - box.left) : 0;
+    }
+    return next;
+  }
+
+  function same(a, b) {
+    return !!a && VIEWPORT_KEYS.every(function (k) { return a[k] === b[k]; });
+  }
+
+  let pending = null;
+  function remeasure() {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      const next = measure(window.location.search);
+      if (!lastViewport || same(lastViewport, next) || !window.dash_clientside.set_props) { return; }
+      lastViewport = next;
+      window.dash_clientside.set_props("fenetre-affichage", { data: next });
+    }, 200);
+  }
+  window.addEventListener("resize", remeasure);
+  function observe() {
+    const map = document.getElementById("carte");
+    if (!map || !window.ResizeObserver) { setTimeout(observe, 300); return; }
+    new ResizeObserver(remeasure).observe(map);
+    new MutationObserver(remeasure).observe(document.getElementById("page") || document.body,
+      { attributes: true, attributeFilter: ["class"] });
+  }
+  observe();
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     ctgPresentation: {
       viewport: function (search, previous) {
-        const next = { mode: mode(search), height: window.innerHeight, width: window.innerWidth };
-        /* The real map frame (issue 13): its width, its top on the page, and the legends drawn over its left edge,
-         * so the server fits the territory to what is really shown (dashboard.map.figures.map_frame). */
-        const map = document.getElementById("carte");
-        const legends = document.querySelector(".map-panel > .legends");
-        if (map) {
-          next.map_width = Math.round(map.getBoundingClientRect().width);
-          next.map_top = Math.round(map.getBoundingClientRect().top + window.scrollY);
-        }
-        const overlay = legends && window.getComputedStyle(legends).position === "absolute";
-        next.legend_px = overlay ? Math.round(legends.getBoundingClientRect().right - map.getBoundingClientRect().left) : 0;
-        if (previous && ["mode", "height", "map_width", "map_top", "legend_px"].every(function (k) {
-          return previous[k] === next[k];
-        })) {
-          return window.dash_clientside.no_update;
-        }
+        const next = measure(search);
+        if (same(previous, next)) { return window.dash_clientside.no_update; }
+        lastViewport = next;
         return next;
       },
     },
