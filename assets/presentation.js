@@ -181,8 +181,9 @@
     return expected > 0 && fills >= expected;
   }
 
-  /* The view asked by the URL has reached the figure: zone layers shown, EPCI zoom applied. The page first draws the
-     default view, then the URL's values arrive through callbacks; capturing in between would export the wrong map. */
+  /* The view asked by the URL has reached the figure: zone layers shown, EPCI or commune zoom applied, fitted to the
+     map's current width. The page first draws the default view, then the URL's values arrive through callbacks;
+     capturing in between would export the wrong map. */
   function urlViewApplied() {
     const gd = graph();
     if (!gd || !gd._fullData || !gd.layout || !gd.layout.map) { return false; }
@@ -191,8 +192,15 @@
     const visible = gd._fullData.filter(function (t) { return t.visible === true; }).map(function (t) { return t.name; });
     const wanted = (params.get("couches") || "").split(",").filter(function (z) { return zones.indexOf(z) >= 0; });
     const epci = params.get("epci") || "";
+    const commune = params.get("commune") || "";
+    /* The view patch tags the map "<epci or dep>:<commune>:<width>x<height>" (dashboard.map.callbacks.view_patch);
+       the width must be the map's current one: a re-measured frame refits the view a moment later. */
+    const applied = String(gd.layout.map.uirevision || "").split(":");
+    const frame = document.getElementById("carte");
+    const width = frame ? String(Math.round(frame.getBoundingClientRect().width)) : "";
     return wanted.every(function (z) { return visible.indexOf(z) >= 0; })
-      && (!epci || gd.layout.map.uirevision === epci);
+      && (!epci || applied[0] === epci) && (!commune || applied[1] === commune)
+      && (applied.length < 3 || !width || applied[2].split("x")[0] === width);
   }
 
   /* Asked by the export (dashboard/export_view.py) through the DevTools protocol before it captures the page. */
