@@ -13,13 +13,57 @@
     return "";
   }
 
+  /* The real map frame (issue 13): its width, its top on the page, and the legends drawn over its left edge, so the
+   * server fits the territory to what is really shown (dashboard.map.figures.map_frame). Measured when the URL
+   * changes, and again whenever the map's box changes (mode switch, window resized): the page layout changes after
+   * the URL, so the first measure of a mode switch can be stale. */
+  const VIEWPORT_KEYS = ["mode", "height", "map_width", "map_top", "legend_px"];
+  let lastViewport = null;
+
+  function measure(search) {
+    const next = { mode: mode(search), height: window.innerHeight, width: window.innerWidth };
+    const map = document.getElementById("carte");
+    const legends = document.querySelector(".map-panel > .legends");
+    if (map) {
+      const box = map.getBoundingClientRect();
+      next.map_width = Math.round(box.width);
+      next.map_top = Math.round(box.top + window.scrollY);
+      const overlay = legends && window.getComputedStyle(legends).position === "absolute";
+      next.legend_px = overlay ? Math.round(legends.getBoundingClientRect().right - box.left) : 0;
+    }
+    return next;
+  }
+
+  function same(a, b) {
+    return !!a && VIEWPORT_KEYS.every(function (k) { return a[k] === b[k]; });
+  }
+
+  let pending = null;
+  function remeasure() {
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      const next = measure(window.location.search);
+      if (!lastViewport || same(lastViewport, next) || !window.dash_clientside.set_props) { return; }
+      lastViewport = next;
+      window.dash_clientside.set_props("fenetre-affichage", { data: next });
+    }, 200);
+  }
+  window.addEventListener("resize", remeasure);
+  function observe() {
+    const map = document.getElementById("carte");
+    if (!map || !window.ResizeObserver) { setTimeout(observe, 300); return; }
+    new ResizeObserver(remeasure).observe(map);
+    new MutationObserver(remeasure).observe(document.getElementById("page") || document.body,
+      { attributes: true, attributeFilter: ["class"] });
+  }
+  observe();
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     ctgPresentation: {
       viewport: function (search, previous) {
-        const next = { mode: mode(search), height: window.innerHeight, width: window.innerWidth };
-        if (previous && previous.mode === next.mode && previous.height === next.height) {
-          return window.dash_clientside.no_update;
-        }
+        const next = measure(search);
+        if (same(previous, next)) { return window.dash_clientside.no_update; }
+        lastViewport = next;
         return next;
       },
     },
@@ -137,8 +181,9 @@
     return expected > 0 && fills >= expected;
   }
 
-  /* The view asked by the URL has reached the figure: zone layers shown, EPCI zoom applied. The page first draws the
-     default view, then the URL's values arrive through callbacks; capturing in between would export the wrong map. */
+  /* The view asked by the URL has reached the figure: zone layers shown, EPCI or commune zoom applied, fitted to the
+     map's current width. The page first draws the default view, then the URL's values arrive through callbacks;
+     capturing in between would export the wrong map. */
   function urlViewApplied() {
     const gd = graph();
     if (!gd || !gd._fullData || !gd.layout || !gd.layout.map) { return false; }
@@ -147,8 +192,15 @@
     const visible = gd._fullData.filter(function (t) { return t.visible === true; }).map(function (t) { return t.name; });
     const wanted = (params.get("couches") || "").split(",").filter(function (z) { return zones.indexOf(z) >= 0; });
     const epci = params.get("epci") || "";
+    const commune = params.get("commune") || "";
+    /* The view patch tags the map "<epci or dep>:<commune>:<width>x<height>" (dashboard.map.callbacks.view_patch);
+       the width must be the map's current one: a re-measured frame refits the view a moment later. */
+    const applied = String(gd.layout.map.uirevision || "").split(":");
+    const frame = document.getElementById("carte");
+    const width = frame ? String(Math.round(frame.getBoundingClientRect().width)) : "";
     return wanted.every(function (z) { return visible.indexOf(z) >= 0; })
-      && (!epci || gd.layout.map.uirevision === epci);
+      && (!epci || applied[0] === epci) && (!commune || applied[1] === commune)
+      && (applied.length < 3 || !width || applied[2].split("x")[0] === width);
   }
 
   /* Asked by the export (dashboard/export_view.py) through the DevTools protocol before it captures the page. */

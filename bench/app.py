@@ -74,7 +74,7 @@ def server_side(bundle_path: Path, record: Callable[..., dict], repeat: int = 30
     with app.server.app_context():
         ours_ms, ours_bytes = [], []
         for epci in epcis:
-            times, patch = _timed(lambda e=epci: callbacks.update_map_view(e), repeat)
+            times, patch = _timed(lambda e=epci: callbacks.update_map_view(e, None, None), repeat)
             ours_ms += times
             ours_bytes.append(_size(patch))
         table_ms, table_bytes = [], []

@@ -263,7 +263,9 @@ class Workflow:
         layout, deps = json.loads(layout_bytes), json.loads(deps_bytes)
         controls = {ids.INDICATOR_DROPDOWN, ids.METHOD_RADIO, ids.CLASS_COUNT, ids.BREAKS_INPUT}
         found = {
-            "epci_map": find_callback(deps, {ids.EPCI_DROPDOWN}, f"{ids.MAP}.figure"),
+            "epci_map": find_callback(
+                deps, {ids.EPCI_DROPDOWN, ids.COMMUNE_DROPDOWN, ids.VIEWPORT}, f"{ids.MAP}.figure"
+            ),
             "epci_table": find_callback(deps, {ids.INDICATOR_DROPDOWN, ids.EPCI_DROPDOWN}, f"{ids.TABLE}.data"),
             "commune_card": find_callback(deps, {ids.COMMUNE_DROPDOWN, ids.INDICATOR_DROPDOWN}, ids.COMMUNE_CARD),
             "indicator_map": find_callback(deps, controls, f"{ids.MAP}.figure"),

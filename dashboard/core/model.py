@@ -22,6 +22,7 @@ from dashboard.core.classify import Classification, classify_category, classify_
 from dashboard.core.format import escape_text
 from dashboard.core.targets import build_target_rows
 from geodata.communes import caf_name
+from geodata.labels import label_geojson
 from geodata.manifest import Manifest, MissingLayer, ParentCommune, Provenance
 from geodata.numbers import THOUSANDS, format_number, format_value
 
@@ -181,6 +182,8 @@ class PointLayer:
     details: tuple[tuple[tuple[str, str], ...], ...]
     """Per point: (label, plain text) pairs, rendered by Dash as escaped text."""
     synthetic: bool = False
+    places: tuple[float, ...] = ()
+    """Per point: its places (``size_column``), NaN when unknown or when the layer has no size column."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,8 @@ class DashboardModel:
     """Every candidate commune à cibler, ranked (:class:`dashboard.core.targets.TargetRows`), or None."""
     rules: Mapping[str, str] = field(default_factory=dict)
     """Indicator id → its rule with the parameter values (shown under the legend)."""
+    commune_bounds: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    """Commune code → (west, south, east, north): choosing a commune zooms to it."""
 
     @property
     def available(self) -> tuple[str, ...]:
@@ -404,7 +409,7 @@ def build_point_layer(
     """Prepare one point layer: drop rows without coordinates, escape hover text once, size EAJE by places."""
     df = table if spec.filter is None else table[spec.filter(table)]
     df = df[pd.to_numeric(df["lon"], errors="coerce").notna() & pd.to_numeric(df["lat"], errors="coerce").notna()]
-    hover, details, sizes = [], [], []
+    hover, details, sizes, places_list = [], [], [], []
     for row in df.to_dict("records"):
         name = _text(row.get("nom")) or spec.label
         commune = names.get(str(row.get("code_commune", "")), "")
@@ -424,10 +429,12 @@ def build_point_layer(
         lines += [f"{escape_text(label)} : {escape_text(text)}" for label, text in shown]
         hover.append("<br>".join(lines))
         size = 9.0
+        places = math.nan
         if spec.size_column:
             places = pd.to_numeric(pd.Series([row.get(spec.size_column)]), errors="coerce").iloc[0]
             size = 7.0 + min(math.sqrt(places) * 1.6, 16.0) if pd.notna(places) and places > 0 else 7.0
         sizes.append(round(size, 1))
+        places_list.append(float(places) if pd.notna(places) else math.nan)
     return PointLayer(
         spec=spec,
         lon=tuple(round(float(v), 5) for v in df["lon"]),
@@ -438,6 +445,7 @@ def build_point_layer(
         sizes=tuple(sizes),
         details=tuple(details),
         synthetic=synthetic,
+        places=tuple(places_list),
     )
 
 
@@ -593,6 +601,12 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
             points.append(build_point_layer(spec, table, names, bundle.is_synthetic(spec.source), halls))
     zones, per_commune = _zones(bundle, names)
     geo = load_geometry(bundle)
+    commune_bounds: dict[str, tuple[float, float, float, float]] = {}
+    if "geometry" in communes:
+        for code, box in zip(codes, communes.geometry.bounds.itertuples(index=False), strict=True):
+            if all(math.isfinite(v) for v in box):
+                commune_bounds[code] = tuple(round(float(v), 5) for v in box)  # type: ignore[assignment]
+        geo["noms"] = label_geojson(communes, dict(zip(codes, (float(p) for p in communes["population"]), strict=True)))
     digest = hashlib.sha256(b"".join(hashlib.sha256(geo[k]).digest() for k in sorted(geo))).hexdigest()[:8]
     ctg: dict[str, str] = {}
     ctg_table = bundle.layer("caf_ctg")
@@ -627,6 +641,7 @@ def build_model(bundle: Any, indicators: Any, registry: Mapping[str, Any], setti
         zones=zones,
         commune_zonages={code: tuple(pairs) for code, pairs in per_commune.items()},
         geo=geo,
+        commune_bounds=commune_bounds,
         geo_ids={name: tuple(str(f.get("id", "")) for f in json.loads(data)["features"]) for name, data in geo.items()},
         geo_hash=digest,
         synthetic=bool(bundle.synthetic or getattr(indicators, "synthetic", False)),

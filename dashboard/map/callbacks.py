@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, NoUpdate, Output, Patch, State, callback, ctx, dcc, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    NoUpdate,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    no_update,
+)
 from dash.exceptions import MissingCallbackContextException
 
 from dashboard.core import ids
@@ -33,9 +45,10 @@ from dashboard.map.figures import (
     choropleth_values,
     commune_opacity,
     layer_visibility,
+    map_frame,
     nd_codes,
     trace_index,
-    view_for_bounds,
+    view_of,
 )
 from dashboard.map.legend import make_layer_legend, make_legend
 from dashboard.map.summary import make_summary
@@ -238,13 +251,16 @@ def update_layer_legend(points: list[str], zones: list[str], epci: str) -> Any:
     return make_layer_legend(current_model(), list(points or []) + list(zones or []), epci or "")
 
 
-def view_patch(model: DashboardModel, epci: str) -> Patch:
-    """Patch zooming on an EPCI (or the département) and dimming the communes outside it."""
+def view_patch(model: DashboardModel, epci: str, commune: str = "", viewport: dict | None = None) -> Patch:
+    """Patch zooming on the chosen commune, else EPCI (or the département), fitted to the real map size, and
+    dimming the communes outside the EPCI."""
     patch = Patch()
-    center, zoom = view_for_bounds(model.bounds.get(epci, model.bounds[""]))
+    center, zoom = view_of(model, epci, commune, viewport)
+    width, height, _left = map_frame(viewport)
+    patch["layout"]["height"] = height  # the same frame the view was fitted to
     patch["layout"]["map"]["center"] = center
     patch["layout"]["map"]["zoom"] = zoom
-    patch["layout"]["map"]["uirevision"] = epci or "dep"
+    patch["layout"]["map"]["uirevision"] = f"{epci or 'dep'}:{commune}:{width}x{height}"
     patch["data"][trace_index(model, "communes")]["marker"]["opacity"] = commune_opacity(model, epci)
     return patch
 
@@ -252,12 +268,21 @@ def view_patch(model: DashboardModel, epci: str) -> Patch:
 @callback(
     Output(ids.MAP, "figure", allow_duplicate=True),
     Input(ids.EPCI_DROPDOWN, "value"),
+    Input(ids.COMMUNE_DROPDOWN, "value"),
+    Input(ids.VIEWPORT, "data"),
     prevent_initial_call=True,
 )
-def update_map_view(epci: str) -> Patch:
-    """Zoom to the chosen EPCI and dim the other communes."""
+def update_map_view(epci: str, commune: str | None, viewport: dict | None) -> Patch:
+    """Zoom to the chosen commune or EPCI, fitted to the map's real size, and dim the other communes."""
     model = current_model()
-    return view_patch(model, epci if epci in model.bounds else "")
+    return view_patch(model, epci if epci in model.bounds else "", commune or "", viewport)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="ctgMap", function_name="names"),
+    Output(ids.NAMES_TOGGLE, "className"),
+    Input(ids.NAMES_TOGGLE, "value"),
+)
 
 
 @callback(

@@ -17,6 +17,7 @@ from dash import dcc, html
 from dashboard.core.model import DashboardModel
 from dashboard.core.widgets import aria
 from dashboard.map.figures import build_comparison_figure
+from dashboard.map.points import stacked_with
 from geodata.numbers import format_number, format_value, plural
 
 
@@ -262,13 +263,24 @@ def make_commune_card(model: DashboardModel, code: str, indicator: str) -> html.
 
 
 def make_point_details(model: DashboardModel, key: str, index: int) -> html.Div:
-    """Details of a clicked structure (all its facts as plain text)."""
+    """Details of a clicked structure (all its facts as plain text), and of every other structure at the same place
+    (several share a town hall or a building: the panel lists them all, the clicked one first)."""
     layer = next((p for p in model.point_layers if p.spec.key == key), None)
     if layer is None or not 0 <= index < len(layer.names):
         return html.Div(html.P("Cliquez sur un point pour afficher le détail de la structure."), className="muted")
-    items = []
-    for label, text in layer.details[index]:
-        items += [html.Dt(label), html.Dd(text)]
-    return html.Div(
-        [html.H3(layer.names[index]), html.P(layer.spec.label, className="muted"), html.Dl(items, className="card-dl")]
-    )
+    layers = {p.spec.key: p for p in model.point_layers}
+    blocks = []
+    stack = stacked_with(model, key, index)
+    for member_key, member in stack:
+        member_layer = layers[member_key]
+        items = []
+        for label, text in member_layer.details[member]:
+            items += [html.Dt(label), html.Dd(text)]
+        blocks += [
+            html.H3(member_layer.names[member]),
+            html.P(member_layer.spec.label, className="muted"),
+            html.Dl(items, className="card-dl"),
+        ]
+    if len(stack) > 1:
+        blocks.insert(0, html.P(f"{len(stack)} structures à cet endroit :", className="stack-count"))
+    return html.Div(blocks, className="point-details")

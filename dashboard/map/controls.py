@@ -167,6 +167,12 @@ def make_controls(model: DashboardModel, state: ViewState) -> html.Div:
                 ),
                 ids.COMMUNE_DROPDOWN,
             ),
+            dcc.Checklist(
+                id=ids.NAMES_TOGGLE,
+                options=[{"label": "Noms des communes", "value": "noms"}],
+                value=["noms"],
+                className="names-toggle",
+            ),
             html.Fieldset(
                 [
                     html.Legend("Structures"),

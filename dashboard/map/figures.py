@@ -16,12 +16,25 @@ from dashboard.core.classify import CLASS_ND, ND_LINE_WIDTH, ND_OUTLINE, Classif
 from dashboard.core.format import escape_text
 from dashboard.core.model import ZONE_COLORS, DashboardModel
 from dashboard.core.state import ViewState
+from dashboard.map.points import drawn_positions, point_symbols
+from dashboard.map.symbols import MARKER_SIZE
 from geodata.numbers import format_value
 
 MAP_HEIGHT = 640
 MAP_WIDTH = 600
 """Pixel size the zoom is computed for: the map panel of a 1366 px laptop screen, so the whole territory shows there;
 wider screens and projectors get a margin around it rather than a cropped coast."""
+
+NAMES_LAYER = "ctg-noms-communes"
+TOWNS_LAYER = "ctg-noms-villes"
+"""Style layers of the commune names (MapLibre text, drawn over every trace; see ``docs/spikes/labels.md``)."""
+GLYPHS_URL = "/assets/glyphs/{fontstack}/{range}.pbf"
+"""Glyphs served by the app itself (``assets/glyphs``): the map makes no request to another server."""
+FONT_REGULAR = "Klokantech Noto Sans Regular"
+FONT_BOLD = "Klokantech Noto Sans Bold"
+NAMES_REFERENCE_SIZES = ((450, 610), (1190, 930))
+"""Free map frame (px, legends excluded) on 1024×768 and 1920×1080 screens: the names' zoom threshold lies between the
+département view on the largest and the widest EPCI's view on the smallest (measured, see the browser tests)."""
 
 DIM_OPACITY = 0.25
 FULL_OPACITY = 0.9
@@ -49,10 +62,20 @@ def trace_index(model: DashboardModel, key: str) -> int:
 
 
 def view_for_bounds(
-    bounds: tuple[float, float, float, float], width: int = MAP_WIDTH, height: int = MAP_HEIGHT, padding: float = 0.03
+    bounds: tuple[float, float, float, float],
+    width: int = MAP_WIDTH,
+    height: int = MAP_HEIGHT,
+    padding: float = 0.03,
+    left: int = 0,
 ) -> tuple[dict[str, float], float]:
-    """Centre and zoom (MapLibre, 512 px tiles) fitting a lon/lat box in a map of ``width`` × ``height`` pixels."""
+    """Centre and zoom (MapLibre, 512 px tiles) fitting a lon/lat box in a map of ``width`` × ``height`` pixels.
+
+    ``left``: pixels on the map's left edge covered by the legends; the box fits the rest, so no commune of the
+    territory shown lies under the legends or the « Données fictives » badge.
+    """
     west, south, east, north = bounds
+    left = max(0, min(int(left), int(width) // 2))
+    width = int(width) - left
 
     def merc(lat: float) -> float:
         return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
@@ -62,7 +85,64 @@ def view_for_bounds(
     zoom = min(math.log2(width * 360 / (512 * lon_span)), math.log2(height * 2 * math.pi / (512 * y_span)))
     y_mid = (merc(north) + merc(south)) / 2
     lat_mid = math.degrees(2 * math.atan(math.exp(y_mid)) - math.pi / 2)
-    return {"lon": round((west + east) / 2, 5), "lat": round(lat_mid, 5)}, round(min(zoom, 13.0), 2)
+    zoom = round(min(zoom, 13.0), 2)
+    shift = (left / 2) * 360 / (512 * 2**zoom)  # the map's centre sits half the legends' width left of the box's
+    return {"lon": round((west + east) / 2 - shift, 5), "lat": round(lat_mid, 5)}, zoom
+
+
+MIN_MAP_HEIGHT = 420
+PRESENTATION_RESERVED_PX = 120
+PRINT_RESERVED_PX = 70
+SCREEN_BOTTOM_PX = 12
+"""Space kept under the map on screen (the map fills the window from its top down to this margin)."""
+
+
+def map_frame(viewport: dict | None) -> tuple[int, int, int]:
+    """(width, height, legends' width over its left edge) of the map, from what the browser measured.
+
+    Why: the view must fit the real map, not a fixed size, or the territory is cropped on a laptop and lost in white
+    on a projector. ``viewport`` (filled by ``assets/presentation.js``): mode, window height, map width, map top and
+    the width of the legends drawn over the map. Missing values fall back to the fixed :data:`MAP_WIDTH` size.
+    """
+    viewport = viewport or {}
+    height = int(viewport.get("height") or 0)
+    width = int(viewport.get("map_width") or 0) or MAP_WIDTH
+    left = int(viewport.get("legend_px") or 0)
+    mode = viewport.get("mode")
+    if not height:
+        return width, MAP_HEIGHT, left
+    if mode == "presentation":
+        return width, max(MIN_MAP_HEIGHT, height - PRESENTATION_RESERVED_PX), left
+    if mode == "impression":
+        return width, max(MIN_MAP_HEIGHT, height - PRINT_RESERVED_PX), left
+    top = int(viewport.get("map_top") or 0)
+    return width, max(MIN_MAP_HEIGHT, height - top - SCREEN_BOTTOM_PX), left
+
+
+def commune_bounds(model: DashboardModel, code: str) -> tuple[float, float, float, float] | None:
+    """Box of a commune widened by half its size on each side: the commune fills half the frame, its neighbours show."""
+    box = model.commune_bounds.get(code)
+    if box is None:
+        return None
+    west, south, east, north = box
+    pad_x, pad_y = max((east - west) / 2, 0.01), max((north - south) / 2, 0.008)
+    return west - pad_x, south - pad_y, east + pad_x, north + pad_y
+
+
+def view_of(model: DashboardModel, epci: str, commune: str, viewport: dict | None) -> tuple[dict[str, float], float]:
+    """Centre and zoom of the map for the chosen commune (if any), else the chosen EPCI or the département, fitted
+    to the real map size. A commune is always shown closer than its territory."""
+    width, height, left = map_frame(viewport)
+    territory = view_for_bounds(model.bounds.get(epci, model.bounds[""]), width, height, left=left)
+    box = commune_bounds(model, commune) if commune else None
+    if box is None:
+        return territory
+    center, zoom = view_for_bounds(box, width, height, left=left)
+    if zoom < territory[1] + 0.5:
+        zoom = round(territory[1] + 0.5, 2)
+        west, _south, east, _north = box
+        center = {**center, "lon": round((west + east) / 2 - (min(left, width // 2) / 2) * 360 / (512 * 2**zoom), 5)}
+    return center, zoom
 
 
 def commune_opacity(model: DashboardModel, epci: str) -> float | list[float]:
@@ -132,15 +212,99 @@ _TOGGLED = frozenset({"epci", "qpv2015", "qpv2024", "zrr", "zrr_sortante", "frr"
 """Traces shown only when their layer is chosen (the others are always drawn)."""
 
 
-def layer_visibility(model: DashboardModel, layers: Sequence[str]) -> dict[int, bool]:
-    """Trace index → visible, for every toggleable trace."""
+HIDDEN = "legendonly"
+"""A hidden trace. Not ``False``: plotly fills no attribute of a ``visible=False`` trace, ``below`` included, so its
+layers would be added on top of the names when shown again; « legendonly » hides it on a map and keeps its slot."""
+
+
+def layer_visibility(model: DashboardModel, layers: Sequence[str]) -> dict[int, bool | str]:
+    """Trace index → ``True`` or :data:`HIDDEN`, for every toggleable trace."""
     chosen = set(layers)
-    visible = {}
+    visible: dict[int, bool | str] = {}
     for i, key in enumerate(trace_keys(model)):
         name = key.removeprefix("pt:")
         if key.startswith("pt:") or key in _TOGGLED:
-            visible[i] = name in chosen
+            visible[i] = True if name in chosen else HIDDEN
     return visible
+
+
+def slot_id(index: int) -> str:
+    """Id of the empty style layer trace ``index`` is drawn under (its ``below``).
+
+    One slot per trace, in trace order, all under the names: a ``below`` shared by several traces makes plotly remove
+    and re-add them at each update, and a point layer shown again then ends under the communes.
+    """
+    return f"ctg-trace-{index:02d}"
+
+
+def names_minzoom(bounds: dict[str, tuple[float, float, float, float]]) -> float:
+    """Zoom from which every commune is named: above the département's full view on the largest screen, below the
+    widest EPCI's view on a 1024×768 screen (the towns are named at every zoom)."""
+    small, large = NAMES_REFERENCE_SIZES
+    dep = view_for_bounds(bounds[""], *large)[1]
+    epcis = [view_for_bounds(b, *small)[1] for code, b in bounds.items() if code]
+    widest = min(epcis, default=dep + 1.0)
+    return round(min(dep + 0.25, (dep + widest) / 2) if widest > dep else dep + 0.25, 2)
+
+
+def map_style(model: DashboardModel, traces: int, names: bool = True) -> dict[str, Any]:
+    """The complete MapLibre style of the map: white background, one empty slot layer per trace (see
+    :func:`slot_id`), then the commune names from ``/geo/<hash>/noms.json`` (towns in bold at every zoom, the others
+    from :func:`names_minzoom`; MapLibre's collision keeps them from overlapping, ``ordre`` decides who wins).
+
+    Why a style object: plotly's ``white-bg`` fetches its fonts from another server. The style must stay identical
+    between updates (any change makes MapLibre rebuild every layer); the names switch is done in the browser.
+    """
+    visibility = "visible" if names else "none"
+    common = {
+        "text-field": ["get", "nom"],
+        "symbol-sort-key": ["get", "ordre"],
+        "text-padding": 2,
+        "text-variable-anchor": ["center", "top", "bottom", "left", "right"],
+        "text-radial-offset": 0.4,
+        "text-max-width": 11,
+        "visibility": visibility,
+    }
+    paint = {"text-color": "#111111", "text-halo-color": "#ffffff", "text-halo-width": 1.8, "text-halo-blur": 0.2}
+    layers: list[dict[str, Any]] = [{"id": "fond", "type": "background", "paint": {"background-color": "#ffffff"}}]
+    layers += [{"id": slot_id(i), "type": "background", "layout": {"visibility": "none"}} for i in range(traces)]
+    style: dict[str, Any] = {
+        "version": 8,
+        "name": "ctg-carto",
+        "glyphs": GLYPHS_URL,
+        "sources": {},
+        "layers": layers,
+    }
+    if "noms" in model.geo:
+        style["sources"]["ctg-noms"] = {"type": "geojson", "data": model.geo_url("noms")}
+        layers += [
+            {
+                "id": NAMES_LAYER,
+                "type": "symbol",
+                "source": "ctg-noms",
+                "minzoom": names_minzoom(model.bounds),
+                "filter": ["!", ["get", "ville"]],
+                "layout": {
+                    **common,
+                    "text-font": ["literal", [FONT_REGULAR]],
+                    "text-size": ["interpolate", ["linear"], ["zoom"], 9, 13, 12, 16],
+                },
+                "paint": paint,
+            },
+            {
+                "id": TOWNS_LAYER,
+                "type": "symbol",
+                "source": "ctg-noms",
+                "filter": ["get", "ville"],
+                "layout": {
+                    **common,
+                    "text-font": ["literal", [FONT_BOLD]],
+                    "text-size": ["interpolate", ["linear"], ["zoom"], 8, 14, 12, 18],
+                },
+                "paint": paint,
+            },
+        ]
+    return style
 
 
 def nd_codes(model: DashboardModel, classes: Classification) -> list[str]:
@@ -158,7 +322,9 @@ def initial_target_codes(model: DashboardModel, epci: str) -> list[str]:
     return [str(c) for c in targets.table["code"]]
 
 
-def _outline(url: str, ids: Sequence[str], color: str, width: float, name: str, visible: bool) -> go.Choroplethmap:
+def _outline(
+    url: str, ids: Sequence[str], color: str, width: float, name: str, visible: bool | str
+) -> go.Choroplethmap:
     return go.Choroplethmap(
         geojson=url,
         locations=list(ids),
@@ -229,12 +395,19 @@ def build_map_figure(model: DashboardModel, state: ViewState, classes: Classific
             traces.append(_outline(model.geo_url("communes"), selected, "#000000", 3.5, "Commune choisie", True))
         else:
             layer = next(p for p in model.point_layers if f"pt:{p.spec.key}" == key)
+            lons, lats = drawn_positions(model, layer)
             traces.append(
                 go.Scattermap(
-                    lon=list(layer.lon),
-                    lat=list(layer.lat),
+                    lon=list(lons),
+                    lat=list(lats),
                     mode="markers",
-                    marker={"color": layer.spec.color, "size": list(layer.sizes), "opacity": 0.9},
+                    # A sprite image per point (shape, colour, halo; crèches sized by places): dashboard.map.symbols.
+                    marker={
+                        "symbol": point_symbols(layer),
+                        "size": MARKER_SIZE,
+                        "color": layer.spec.color,
+                        "allowoverlap": True,
+                    },
                     hovertext=list(layer.hover),
                     hovertemplate="%{hovertext}<extra></extra>",
                     customdata=[f"{layer.spec.key}:{i}" for i in range(len(layer.lon))],
@@ -242,9 +415,13 @@ def build_map_figure(model: DashboardModel, state: ViewState, classes: Classific
                     visible=shown,
                 )
             )
+    for index, trace in enumerate(traces):
+        trace.below = slot_id(index)
+        if trace.visible is False:
+            trace.visible = HIDDEN
     center, zoom = view_for_bounds(model.bounds.get(state.epci, model.bounds[""]))
     map_layout: dict[str, Any] = {
-        "style": "white-bg",
+        "style": map_style(model, len(traces)),
         "center": center,
         "zoom": zoom,
         "uirevision": state.epci or "dep",

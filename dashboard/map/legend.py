@@ -11,6 +11,7 @@ from dash import html
 from dashboard.core.classify import CLASS_ND, ND_OUTLINE, Classification
 from dashboard.core.model import ZONE_COLORS, ZONE_LAYERS, DashboardModel
 from dashboard.core.widgets import aria
+from dashboard.map.symbols import SPRITE_URL, sprite_index, symbol_name
 from geodata.numbers import format_number, plural
 
 
@@ -20,6 +21,20 @@ def make_swatch(color: str, outline: str = "#555555", shape: str = "square") -> 
     if outline == ND_OUTLINE:
         style["borderWidth"] = "2px"
     return html.Span(className=f"swatch swatch-{shape}", style=style, **aria(hidden="true"))
+
+
+def make_symbol_swatch(key: str) -> html.Span:
+    """The structure's own map symbol (shape, colour, halo), cut from the sprite the map uses."""
+    box = sprite_index().get(symbol_name(key, 2 if key == "eaje" else 0))
+    if box is None:
+        return make_swatch("transparent", "#555555", "circle")
+    style = {
+        "backgroundImage": f"url({SPRITE_URL}.png)",
+        "backgroundPosition": f"-{box['x']}px -{box['y']}px",
+        "width": f"{box['width']}px",
+        "height": f"{box['height']}px",
+    }
+    return html.Span(className="swatch-symbol", style=style, **aria(hidden="true"))
 
 
 def share_text(count: int, total: int) -> str:
@@ -87,9 +102,24 @@ def make_legend(model: DashboardModel, indicator: str, classes: Classification, 
             html.Ul(items, className="legend-classes", **aria(label="Classes de la carte")),
             html.P(f"Effectifs : {scope} ({plural(total, 'commune')})", className="legend-scope"),
             html.P(f"Règle : {rule}", className="legend-rule") if rule else None,
-            html.Details([html.Summary("Sources de l'indicateur"), html.Ul(sources)], open=True) if sources else None,
+            html.P(f"Sources : {short_sources(provenance)}", className="legend-sources") if sources else None,
+            html.Details([html.Summary("Détail des sources"), html.Ul(sources)]) if sources else None,
         ]
     )
+
+
+def short_sources(provenance: Sequence) -> str:
+    """One line under the classes: who publishes each input and its vintage (« Insee, 2021 »),
+    and « données fictives » when one is fictitious; the full titles and licences are one click away."""
+    parts = []
+    for p in provenance:
+        text = ", ".join(part for part in (p.publisher or p.title or p.layer, p.vintage or "") if part)
+        if text and text not in parts:
+            parts.append(text)
+    line = " ; ".join(parts)
+    if any(p.synthetic for p in provenance):
+        line += " (données fictives)"
+    return line
 
 
 def make_layer_legend(model: DashboardModel, layers: Sequence[str], epci: str = "") -> html.Div:
@@ -104,7 +134,7 @@ def make_layer_legend(model: DashboardModel, layers: Sequence[str], epci: str = 
         label = f"{layer.spec.label} : {count}"
         if layer.spec.size_column:
             label += " (taille selon les places)"
-        items.append(html.Li([make_swatch(layer.spec.color, layer.spec.color, "circle"), html.Span(label)]))
+        items.append(html.Li([make_symbol_swatch(layer.spec.key), html.Span(label)]))
     for key, label in ZONE_LAYERS.items():
         if key not in chosen or model.layer_reason(key):
             continue

@@ -33,7 +33,7 @@ from dashboard.core.model import DashboardModel
 from dashboard.core.runtime import current
 from dashboard.core.state import parse_view, to_search
 from dashboard.exports.view import caption_items, export_href
-from dashboard.map.figures import MAP_HEIGHT
+from dashboard.map.figures import map_frame
 from dashboard.meeting.layout import VIEWPORT
 from dashboard.meeting.sequence import (
     SequenceError,
@@ -44,10 +44,6 @@ from dashboard.meeting.sequence import (
     step,
     stop_search,
 )
-
-PRESENTATION_RESERVED_PX = 120
-PRINT_RESERVED_PX = 70
-MIN_MAP_HEIGHT = 420
 
 ACTIONS = {
     ids.PRESENTATION_ENTER: "entrer",
@@ -156,14 +152,9 @@ clientside_callback(
 
 
 def map_height(viewport: dict | None) -> int:
-    """Map height for a mode: the normal height on screen, the window minus the title bar when presenting/printing."""
-    viewport = viewport or {}
-    height = int(viewport.get("height") or 0)
-    if viewport.get("mode") == "presentation" and height:
-        return max(MIN_MAP_HEIGHT, height - PRESENTATION_RESERVED_PX)
-    if viewport.get("mode") == "impression" and height:
-        return max(MIN_MAP_HEIGHT, height - PRINT_RESERVED_PX)
-    return MAP_HEIGHT
+    """Map height for a mode: the window below the map's top on screen, minus the title bar when presenting/printing
+    (one rule with the view's fit: :func:`dashboard.map.figures.map_frame`)."""
+    return map_frame(viewport)[1]
 
 
 @callback(

@@ -177,9 +177,10 @@ def bundle(base) -> Bundle:
             "places": [20, 45, 10],
             "psu": [True, True, False],
             "gestionnaire": ["Commune", "Association", "SARL"],
-            "lon": [first["mairie_lon"], second["mairie_lon"], second["mairie_lon"] + 0.01],
+            # E2 and E3 share a place (the town hall), as many structures do: both must stay reachable.
+            "lon": [first["mairie_lon"], second["mairie_lon"], second["mairie_lon"]],
             "lat": [first["mairie_lat"], second["mairie_lat"], second["mairie_lat"]],
-            "geolocalisation": ["coordonnées", "mairie", "coordonnées"],
+            "geolocalisation": ["coordonnées", "mairie", "mairie"],
         },
         geometry=[Point(first["mairie_lon"], first["mairie_lat"])] * 3,
         crs="EPSG:4326",

@@ -67,7 +67,10 @@ def test_initial_figure_points_to_geometry_urls_not_inline_geojson(app, model):
     urls = {trace.get("geojson") for trace in figure["data"] if trace["type"] == "choroplethmap"}
     assert model.geo_url("communes") in urls
     assert all(isinstance(url, str) and url.startswith(f"/geo/{model.geo_hash}/") for url in urls)
-    assert figure["layout"]["map"]["style"] == "white-bg"
+    style = figure["layout"]["map"]["style"]
+    # Our own style (plotly's « white-bg » takes its fonts from another server); the label points by URL too.
+    assert style["sources"]["ctg-noms"]["data"] == model.geo_url("noms")
+    assert "http" not in json.dumps(style)
 
 
 def test_synthetic_banner_is_over_the_map(app):

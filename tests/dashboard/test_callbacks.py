@@ -25,7 +25,7 @@ from dashboard.map.callbacks import (
     update_table,
     view_patch,
 )
-from dashboard.map.figures import DIM_OPACITY, FULL_OPACITY, trace_index
+from dashboard.map.figures import DIM_OPACITY, FULL_OPACITY, SCREEN_BOTTOM_PX, map_frame, trace_index
 from geodata.numbers import plural
 from tests.dashboard.conftest import HTML_NAME
 
@@ -114,7 +114,7 @@ def test_manual_breaks_error_is_reported_in_french(app_context):
 
 def test_epci_view_patch_zooms_and_dims(app_context, model):
     epci = model.epci_codes[0]
-    patch = update_map_view(epci)
+    patch = update_map_view(epci, None, None)
     ops = {"/".join(map(str, op["location"])): op["params"]["value"] for op in _operations(patch)}
     opacity = ops[f"data/{trace_index(model, 'communes')}/marker/opacity"]
     inside = [code == epci for code in model.epci_codes]
@@ -123,19 +123,62 @@ def test_epci_view_patch_zooms_and_dims(app_context, model):
     west, south, east, north = model.bounds[epci]
     center = ops["layout/map/center"]
     assert west < center["lon"] < east and south < center["lat"] < north
-    assert ops["layout/map/zoom"] > view_patch(model, "").to_plotly_json()["operations"][1]["params"]["value"]
+    assert ops["layout/map/zoom"] > _view(view_patch(model, ""))["layout/map/zoom"]
     assert _size(patch) < MAX_PATCH_BYTES
-    reset = {"/".join(map(str, op["location"])): op["params"]["value"] for op in _operations(update_map_view(""))}
+    reset = {
+        "/".join(map(str, op["location"])): op["params"]["value"] for op in _operations(update_map_view("", None, None))
+    }
     assert reset[f"data/{trace_index(model, 'communes')}/marker/opacity"] == FULL_OPACITY
+
+
+def _view(patch) -> dict:
+    return {"/".join(map(str, op["location"])): op["params"]["value"] for op in _operations(patch)}
+
+
+def test_choosing_a_commune_zooms_to_it_and_clearing_goes_back(app_context, model):
+    epci = model.epci_codes[0]
+    code = next(c for c, e in zip(model.codes, model.epci_codes, strict=True) if e == epci)
+    viewport = {"mode": "", "height": 900, "map_width": 980, "map_top": 150, "legend_px": 0}
+    on_commune = _view(update_map_view(epci, code, viewport))
+    on_epci = _view(update_map_view(epci, None, viewport))
+    west, south, east, north = model.commune_bounds[code]
+    center = on_commune["layout/map/center"]
+    assert west < center["lon"] < east and south < center["lat"] < north
+    assert on_commune["layout/map/zoom"] > on_epci["layout/map/zoom"]
+    assert on_commune["layout/map/uirevision"] != on_epci["layout/map/uirevision"]
+    # No geometry travels: only the view and the opacity of the communes.
+    assert set(on_commune) == {
+        "layout/height",
+        "layout/map/center",
+        "layout/map/zoom",
+        "layout/map/uirevision",
+        f"data/{trace_index(model, 'communes')}/marker/opacity",
+    }
+
+
+def test_the_view_fits_the_real_map_size_and_keeps_clear_of_the_legends(app_context, model):
+    small = {"mode": "", "height": 768, "map_width": 600, "map_top": 120}
+    large = {"mode": "", "height": 1080, "map_width": 1400, "map_top": 120}
+    assert (
+        _view(update_map_view("", None, large))["layout/map/zoom"]
+        > _view(update_map_view("", None, small))["layout/map/zoom"]
+    )
+    # Legends over the left 300 px: same zoom as a 1100 px map, the territory's centre 150 px right of the map's.
+    covered = _view(update_map_view("", None, {**large, "legend_px": 300}))
+    narrower = _view(update_map_view("", None, {**large, "map_width": 1100}))
+    assert covered["layout/map/zoom"] == narrower["layout/map/zoom"]
+    assert covered["layout/map/center"]["lon"] < narrower["layout/map/center"]["lon"]
+    # The map height follows the window below the map's top.
+    assert map_frame(large)[1] == 1080 - 120 - SCREEN_BOTTOM_PX
 
 
 def test_layer_patch_toggles_visibility_only(app_context, model):
     patch = layers_patch(model, ["eaje", "zrr"])
     ops = {op["location"][1]: op["params"]["value"] for op in _operations(patch)}
     assert ops[trace_index(model, "pt:eaje")] is True
-    assert ops[trace_index(model, "pt:france_services")] is False
+    assert ops[trace_index(model, "pt:france_services")] == "legendonly"
     assert ops[trace_index(model, "zrr")] is True
-    assert ops[trace_index(model, "epci")] is False
+    assert ops[trace_index(model, "epci")] == "legendonly"
     assert trace_index(model, "communes") not in ops
     assert _size(patch) < 1024
 
