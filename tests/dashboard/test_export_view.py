@@ -209,8 +209,9 @@ setTimeout(function () {{ window.fini = true; }}, 1500);
         with caplog.at_level("WARNING", logger="dashboard.exports.view"):
             png = capture(f"http://127.0.0.1:{app.server_address[1]}", "?indicateur=x", "png", timeout=60)
     finally:
-        other.shutdown()
-        app.shutdown()
+        for server in (other, app):
+            server.shutdown()
+            server.server_close()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert hits["app"] == ["/?indicateur=x"]  # the page only: « /donnees » was refused inside Chromium
     assert hits["autre"] == []
