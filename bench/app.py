@@ -146,9 +146,8 @@ def _http_callbacks(app: Any, epcis: list[str], repeat: int) -> dict[str, float]
     client = app.server.test_client()
     client.get("/")
     deps = client.get("/_dash-dependencies").get_json()
-    dep = next(
-        d for d in deps if d["inputs"] == [{"id": ids.EPCI_DROPDOWN, "property": "value"}] and ".figure" in d["output"]
-    )
+    epci_input = {"id": ids.EPCI_DROPDOWN, "property": "value"}
+    dep = next(d for d in deps if d["inputs"][:1] == [epci_input] and ".figure" in d["output"])
     out_id, out_prop = dep["output"].split("@")[0].rsplit(".", 1)
     times, sizes = [], []
     for _ in range(max(1, repeat // 3)):
@@ -156,7 +155,8 @@ def _http_callbacks(app: Any, epcis: list[str], repeat: int) -> dict[str, float]
             body = {
                 "output": dep["output"],
                 "outputs": {"id": out_id, "property": dep["output"].split(".", 1)[1]},
-                "inputs": [{"id": ids.EPCI_DROPDOWN, "property": "value", "value": epci}],
+                # The EPCI changes; the map's other inputs (commune, measured frame) keep their start value.
+                "inputs": [{**epci_input, "value": epci}] + [{**other, "value": None} for other in dep["inputs"][1:]],
                 "changedPropIds": [f"{ids.EPCI_DROPDOWN}.value"],
                 "state": [],
             }
