@@ -2,7 +2,8 @@
 
 Stepping only writes the URL query string of the next stop: the existing ``sync_url`` callback then sets the
 controls and the existing Patch callbacks recolour, zoom and outline the map, exactly as for a shared link. The
-figure is never rebuilt; the only figure change made here is a Patch of its height when the mode changes.
+figure is never rebuilt and this module never patches it: when the mode changes, the measured frame (``VIEWPORT``)
+drives the map's one view callback (``dashboard.map.callbacks.update_map_view``: height and fit together).
 Keyboard (→, espace, Page suivante / ←, Page précédente / Échap) and full screen live in ``assets/presentation.js``,
 which clicks the buttons of the presentation bar.
 """
@@ -18,7 +19,6 @@ from dash import (
     ClientsideFunction,
     Input,
     Output,
-    Patch,
     State,
     callback,
     clientside_callback,
@@ -155,18 +155,6 @@ def map_height(viewport: dict | None) -> int:
     """Map height for a mode: the window below the map's top on screen, minus the title bar when presenting/printing
     (one rule with the view's fit: :func:`dashboard.map.figures.map_frame`)."""
     return map_frame(viewport)[1]
-
-
-@callback(
-    Output(ids.MAP, "figure", allow_duplicate=True),
-    Input(VIEWPORT, "data"),
-    prevent_initial_call=True,
-)
-def fit_map_height(viewport: dict | None) -> Patch:
-    """Patch the map height only (the geometry and values stay in the browser)."""
-    patch = Patch()
-    patch["layout"]["height"] = map_height(viewport)
-    return patch
 
 
 @callback(
